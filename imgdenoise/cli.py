@@ -1,0 +1,327 @@
+"""Command line: a thin layer over the Python API (``imgdenoise --help``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _sigma_range(values):
+    return (values[0], values[0]) if len(values) == 1 else (values[0], values[1])
+
+
+def _model_config(items):
+    """``key=value`` pairs -> dict, values parsed as JSON where possible (``widths=[16,32]``)."""
+    config = {}
+    for item in items or []:
+        key, _, value = item.partition("=")
+        try:
+            config[key] = json.loads(value)
+        except json.JSONDecodeError:
+            config[key] = value
+    return config
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def load_denoiser(name: str):
+    """A CNN (shipped name or path) or a classical method (bm3d, nlm, tv, wavelet, noisy)."""
+    from imgdenoise.classical import METHODS, ClassicalDenoiser
+
+    if name in METHODS:
+        return ClassicalDenoiser(name)
+    from imgdenoise import load_model
+
+    return load_model(name)
+
+
+def cmd_train(args):
+    from imgdenoise.train import TrainConfig, train
+
+    config = TrainConfig(
+        model=args.model, model_config=_model_config(args.model_config), train=args.train, val=args.val,
+        paired=args.paired, channels=3 if args.color else 1, sigma=_sigma_range(args.sigma),
+        val_sigmas=tuple(args.val_sigmas) if args.val_sigmas else None, loss=args.loss,
+        patch_size=args.patch_size, batch_size=args.batch_size, epochs=args.epochs,
+        steps_per_epoch=args.steps, learning_rate=args.lr, schedule=args.schedule, ema=args.ema,
+        precision=args.precision, seed=args.seed, out=args.out)
+    try:
+        train(config, resume=args.resume, verbose=args.verbose)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def cmd_denoise(args):
+    from tqdm import tqdm
+
+    from imgdenoise.inference import denoise_file, expand_inputs, output_path_for
+
+    try:
+        denoiser = load_denoiser(args.model)
+        sources = expand_inputs(args.inputs)
+    except (ValueError, FileNotFoundError) as error:
+        _error(str(error))
+        return 2
+    if not sources:
+        _error("no input images")
+        return 2
+    failures, done = [], []
+    many = len(sources) > 1 or any(Path(i).is_dir() for i in args.inputs)
+    for src in tqdm(sources, desc="denoising", unit="img", disable=len(sources) < 2 or args.quiet):
+        dst = output_path_for(src, args.output, many)
+        try:
+            done.append(denoise_file(denoiser, src, dst, sigma=args.sigma, overwrite=args.overwrite,
+                                     tile=args.tile, overlap=args.overlap, ensemble=args.ensemble,
+                                     max_pixels=args.max_pixels))
+        except Exception as error:  # one bad file must not stop the batch
+            failures.append(src)
+            tqdm.write(f"error: {error}" if str(src) in str(error) else f"error: {src}: {error}", file=sys.stderr)
+    if not args.quiet:
+        for r in done if len(done) <= 10 else []:
+            sigma = "n/a" if r["sigma"] is None else f"{r['sigma']:.1f}"
+            print(f"{r['input']} -> {r['output']}  ({r['size'][1]}x{r['size'][0]}, sigma {sigma}, {r['seconds']:.2f} s)")
+        print(f"denoised {len(done)} of {len(sources)} images with {denoiser.name}"
+              + (f"; {len(failures)} failed" if failures else ""))
+    return 1 if failures else 0
+
+
+def cmd_evaluate(args):
+    from imgdenoise.evaluate import evaluate, format_table
+
+    names = (args.model or []) + (args.method or [])
+    if not names:
+        _error("give --model and/or --method")
+        return 2
+    records = []
+    for name in names:
+        try:
+            denoiser = load_denoiser(name)
+        except (ValueError, FileNotFoundError) as error:
+            _error(str(error))
+            return 2
+        for folder in args.data:
+            records += evaluate(denoiser, folder, args.sigma, method=name, gray=args.gray, blind=args.blind,
+                                tile=args.tile)
+    print(format_table(records))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(records, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    if args.plot:
+        from imgdenoise.plotting import plot_psnr_vs_sigma
+
+        print(f"wrote {plot_psnr_vs_sigma(records, args.plot)}")
+    return 0
+
+
+def cmd_import_weights(args):
+    from imgdenoise.legacy import import_keras2_weights
+    from imgdenoise.pretrained import card_for_model
+
+    try:
+        model = import_keras2_weights(args.model, args.weights)
+    except (ValueError, OSError, KeyError) as error:
+        _error(f"{args.weights}: {error}")
+        return 2
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        _error(f"{out}: already exists (use --overwrite)")
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    card = {**card_for_model(model), "source": f"imported from Keras 2 weights {Path(args.weights).name}"}
+    if args.sigma is not None:
+        card["training"] = {"sigma_range": [args.sigma, args.sigma]}
+    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    print(f"imported {args.weights} into {args.model}: {out} (+ {out.with_suffix('.json').name})")
+    return 0
+
+
+def cmd_pack(args):
+    """Turn a run's best model into shippable float16 weights + model card."""
+    from imgdenoise.inference import load_model
+    from imgdenoise.pretrained import save_pretrained
+
+    run = Path(args.run)
+    denoiser = load_model(run / "best.keras")
+    model, card = next(iter(denoiser.variants.values()))
+    card = {**card, "default": args.default}
+    path = save_pretrained(model, card, args.output, args.stem)
+    print(f"wrote {path} and {path.with_suffix('.npz')}")
+    return 0
+
+
+def cmd_models(args):
+    from imgdenoise.models import get_spec, list_models
+    from imgdenoise.pretrained import shipped_cards
+
+    print("architectures:")
+    for name in list_models():
+        print(f"  {name:8s} {get_spec(name).description}")
+    print("shipped weights:")
+    for stem, card in shipped_cards().items():
+        training = card.get("training", {})
+        flags = " (default)" if card.get("default") else ""
+        psnr = card.get("validation_psnr")
+        print(f"  {stem:14s} sigma {training.get('sigma_range')}, {card.get('parameters', '?')} parameters"
+              + (f", validation PSNR {psnr:.2f} dB" if psnr else "") + flags)
+    if args.json:
+        print(json.dumps(shipped_cards(), indent=2))
+    return 0
+
+
+def cmd_info(args):
+    from imgdenoise.io import read_image
+    from imgdenoise.noise import estimate_sigma
+
+    status = 0
+    for path in args.images:
+        try:
+            image = read_image(path)
+        except (ValueError, OSError) as error:
+            _error(str(error))
+            status = 1
+            continue
+        h, w, c = image.pixels.shape
+        mode = {1: "gray", 3: "RGB"}[c] + ("+alpha" if image.alpha is not None else "")
+        print(f"{path}: {w}x{h} {mode}, {image.bit_depth}-bit {image.format}, "
+              f"estimated noise sigma {estimate_sigma(image.pixels):.1f} (0-255)")
+    return status
+
+
+def cmd_compare(args):
+    from imgdenoise.figures import comparison_figure
+
+    try:
+        path, rows = comparison_figure(args.clean, args.sigma, args.methods.split(","), args.output,
+                                       crop=args.crop, gray=args.gray, overwrite=args.overwrite)
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        _error(str(error))
+        return 2
+    for method, p, s in rows:
+        print(f"{method:10s} PSNR {p:6.2f} dB  SSIM {s:.4f}")
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_demo(args):
+    from imgdenoise.figures import demo
+
+    return demo(args.output, sigma=args.sigma, model=args.model)
+
+
+def _add_denoise_options(p):
+    p.add_argument("--model", default="default", help="shipped model name (unet, dncnn, seed), .keras path, "
+                   "or classical method (bm3d, nlm, tv, wavelet)")
+    p.add_argument("--tile", type=int, default=None, help="tile size in pixels (default: whole image)")
+    p.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imgdenoise", description="CNN image denoising (Keras 3).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("denoise", help="denoise image files, folders or globs")
+    p.add_argument("inputs", nargs="+", help="image files, folders or glob patterns")
+    p.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    _add_denoise_options(p)
+    p.add_argument("--sigma", type=float, default=None, help="noise sigma (0-255); default: estimated per image")
+    p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble (slower, slightly better)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (or the input itself)")
+    p.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (decompression bombs)")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_denoise)
+
+    p = sub.add_parser("evaluate", help="PSNR/SSIM on a benchmark folder with the field's protocol")
+    p.add_argument("--model", nargs="+", help="shipped model names or .keras paths")
+    p.add_argument("--method", nargs="+", help="classical methods: bm3d, nlm, tv, wavelet, noisy")
+    p.add_argument("--data", nargs="+", required=True, help="folders of clean test images")
+    p.add_argument("--sigma", type=float, nargs="+", default=[25.0])
+    p.add_argument("--gray", action="store_true", help="convert colour images to gray (luma)")
+    p.add_argument("--blind", action="store_true", help="do not tell the methods sigma (they estimate it)")
+    p.add_argument("--tile", type=int, default=None)
+    p.add_argument("--json", help="write the records (with per-image values) to this JSON file")
+    p.add_argument("--plot", help="write a PSNR-versus-sigma PNG")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train", help="train a denoiser on a folder of clean images or noisy/clean pairs")
+    p.add_argument("--model", default="dncnn", help="registered model name (see `imgdenoise models`)")
+    p.add_argument("--model-config", nargs="*", metavar="KEY=VALUE", help="builder options, e.g. preset=small")
+    p.add_argument("--train", required=True, help="folder of clean images (or, with --paired, with noisy/ and clean/)")
+    p.add_argument("--val", help="validation folder (default: hold out 5%% of --train)")
+    p.add_argument("--paired", action="store_true", help="folders hold noisy/ and clean/ pairs matched by name")
+    p.add_argument("--color", action="store_true", help="train an RGB model (default: gray)")
+    p.add_argument("--sigma", type=float, nargs="+", default=[25.0], metavar="S",
+                   help="noise sigma (0-255), or LOW HIGH for a blind range")
+    p.add_argument("--val-sigmas", type=float, nargs="+", help="sigmas of the fixed validation noise")
+    p.add_argument("--loss", default="mse", choices=["mse", "l1", "charbonnier", "bce", "ssim"])
+    p.add_argument("--patch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--steps", type=int, default=500, help="batches per epoch")
+    p.add_argument("--lr", type=float, default=1e-3, help="initial learning rate")
+    p.add_argument("--schedule", default="cosine", choices=["cosine", "step", "constant"])
+    p.add_argument("--ema", type=float, default=0.0, help="EMA momentum of the weights, e.g. 0.999 (0: off)")
+    p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/run", help="run folder (checkpoints, logs, best model)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2], help="1: progress bar, 2: a line per epoch")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("import-weights", help="import legacy Keras 2 .h5 weights into a registered model")
+    p.add_argument("model", help="registered architecture, e.g. dncnn")
+    p.add_argument("weights", help="Keras 2 .h5 file")
+    p.add_argument("-o", "--output", required=True, help="output .keras file (a model card .json goes beside it)")
+    p.add_argument("--sigma", type=float, help="the sigma the weights were trained for (recorded in the card)")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_import_weights)
+
+    p = sub.add_parser("pack", help="package a run's best model as shippable float16 weights + model card")
+    p.add_argument("run", help="run folder holding best.keras and best.json")
+    p.add_argument("--stem", required=True, help="file stem, e.g. unet-gray")
+    p.add_argument("-o", "--output", default=str(Path(__file__).parent / "weights"))
+    p.add_argument("--default", action="store_true", help="mark as the default model")
+    p.set_defaults(func=cmd_pack)
+
+    p = sub.add_parser("models", help="list architectures and shipped weights")
+    p.add_argument("--json", action="store_true", help="print the full model cards")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("info", help="size, mode, bit depth and estimated noise level of images")
+    p.add_argument("images", nargs="+")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("compare", help="side-by-side figure of methods on a clean image with added noise")
+    p.add_argument("clean", help="clean image")
+    p.add_argument("--sigma", type=float, default=25.0)
+    p.add_argument("--methods", default="bm3d,dncnn", help="comma-separated models/methods")
+    p.add_argument("--crop", type=int, nargs=3, metavar=("TOP", "LEFT", "SIZE"), help="zoomed region")
+    p.add_argument("--gray", action="store_true")
+    p.add_argument("-o", "--output", required=True, help="output PNG")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("demo", help="denoise a sample image with the shipped default model")
+    p.add_argument("-o", "--output", default="demo-output")
+    p.add_argument("--sigma", type=float, default=25.0)
+    p.add_argument("--model", default="default")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Training and validation data.
+
+Small datasets (Train400 is 52 MB as float32) are decoded once and held in
+memory, so the CPU cores spend their time in the model, not in decoding.
+Batches are random patches with random flips and 90-degree rotations and fresh
+noise every batch; a batch's randomness depends only on ``(seed, epoch, index)``,
+so a resumed run sees exactly the batches it would have seen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from imgdenoise.io import is_image_file, read_image, to_channels
+from imgdenoise.noise import GaussianNoise
+
+
+def list_images(folder) -> list[Path]:
+    """Image files directly in ``folder`` (or ``folder`` itself if it is a file), sorted."""
+    folder = Path(folder)
+    if folder.is_file():
+        return [folder]
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_file(p))
+    if not files:
+        raise ValueError(f"{folder}: no image files (png, jpg, bmp, tif) found")
+    return files
+
+
+def load_images(paths, channels: int) -> list[np.ndarray]:
+    """Decode ``paths`` to float32 (H, W, channels) arrays in [0, 1]."""
+    return [to_channels(read_image(p).pixels, channels) for p in paths]
+
+
+def load_paired_folders(root, channels: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Pairs from ``root/noisy`` and ``root/clean`` matched by file name."""
+    root = Path(root)
+    noisy_files = {p.name: p for p in list_images(root / "noisy")}
+    clean_files = {p.name: p for p in list_images(root / "clean")}
+    names = sorted(noisy_files.keys() & clean_files.keys())
+    if not names:
+        raise ValueError(f"{root}: no file name appears in both noisy/ and clean/")
+    noisy = load_images([noisy_files[n] for n in names], channels)
+    clean = load_images([clean_files[n] for n in names], channels)
+    for name, a, b in zip(names, noisy, clean):
+        if a.shape != b.shape:
+            raise ValueError(f"{root}: {name} differs in size between noisy/ {a.shape} and clean/ {b.shape}")
+    return noisy, clean
+
+
+def augment(patch: np.ndarray, mode: int) -> np.ndarray:
+    """One of the 8 dihedral transforms (``mode`` 0-7) of an (H, W, C) patch."""
+    patch = np.rot90(patch, k=mode % 4, axes=(0, 1))
+    return patch[:, ::-1] if mode >= 4 else patch
+
+
+class PatchDataset(keras.utils.PyDataset):
+    """Random noisy/clean patch batches for ``model.fit``.
+
+    Args:
+        images: clean images, float32 (H, W, C).
+        noise: a noise model from :mod:`imgdenoise.noise`, called on each batch;
+            ignored when ``noisy_images`` (paired data) is given.
+        noisy_images: optional real noisy counterparts of ``images``.
+        noise_conditional: yield ``((noisy, sigma_map), clean)`` instead of ``(noisy, clean)``.
+        steps: batches per epoch.
+    """
+
+    def __init__(self, images, *, noise=None, noisy_images=None, patch_size=64, batch_size=16,
+                 steps=1000, noise_conditional=False, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.images = [im for im in images if min(im.shape[:2]) >= patch_size]
+        if not self.images:
+            raise ValueError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch size")
+        keep = [i for i, im in enumerate(images) if min(im.shape[:2]) >= patch_size]
+        self.noisy_images = None if noisy_images is None else [noisy_images[i] for i in keep]
+        self.noise = noise or GaussianNoise(25.0)
+        self.patch_size, self.batch_size, self.steps = patch_size, batch_size, steps
+        self.noise_conditional, self.seed = noise_conditional, seed
+        self.epoch = 0
+        areas = np.array([im.shape[0] * im.shape[1] for im in self.images], np.float64)
+        self.weights = areas / areas.sum()  # sample images in proportion to their area
+
+    def __len__(self):
+        return self.steps
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+    def _crop(self, rng, index):
+        image = self.images[index]
+        p = self.patch_size
+        top = rng.integers(0, image.shape[0] - p + 1)
+        left = rng.integers(0, image.shape[1] - p + 1)
+        mode = rng.integers(0, 8)
+        clean = augment(image[top:top + p, left:left + p], mode)
+        if self.noisy_images is None:
+            return clean, None
+        return clean, augment(self.noisy_images[index][top:top + p, left:left + p], mode)
+
+    def __getitem__(self, index):
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        picks = rng.choice(len(self.images), size=self.batch_size, p=self.weights)
+        pairs = [self._crop(rng, i) for i in picks]
+        clean = np.stack([c for c, _ in pairs]).astype(np.float32)
+        if self.noisy_images is None:
+            noisy, sigmas = self.noise(clean, rng)
+        else:
+            noisy = np.stack([n for _, n in pairs]).astype(np.float32)
+            sigmas = np.array([np.std(n - c) * 255.0 for n, c in pairs], np.float32)
+        if self.noise_conditional:
+            sigma_map = np.broadcast_to((sigmas / 255.0)[:, None, None, None], clean.shape[:3] + (1,))
+            return (noisy, np.ascontiguousarray(sigma_map, np.float32)), clean
+        return noisy, clean
+
+
+def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=False, seed=0,
+                   noisy_images=None):
+    """A fixed validation batch: one centre crop per image, noise drawn once.
+
+    ``sigmas`` (0-255) are assigned to the images in turn, so a blind model is
+    validated across its range. Returns ``(inputs, clean)`` for ``model.fit``.
+    """
+    size = min(crop, *(min(im.shape[:2]) for im in images))
+    size -= size % multiple
+    if size < multiple or size == 0:
+        raise ValueError("validation images are too small")
+
+    def centre(im):
+        top, left = (im.shape[0] - size) // 2, (im.shape[1] - size) // 2
+        return im[top:top + size, left:left + size]
+
+    clean = np.stack([centre(im) for im in images]).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    if noisy_images is None:
+        sigma = np.array([sigmas[i % len(sigmas)] for i in range(len(images))], np.float32)
+        noisy = clean + rng.standard_normal(clean.shape, dtype=np.float32) * (sigma / 255.0)[:, None, None, None]
+    else:
+        noisy = np.stack([centre(im) for im in noisy_images]).astype(np.float32)
+        sigma = np.array([np.std(n - c) * 255.0 for n, c in zip(noisy, clean)], np.float32)
+    if noise_conditional:
+        sigma_map = np.broadcast_to((sigma / 255.0)[:, None, None, None], clean.shape[:3] + (1,))
+        return (noisy, np.ascontiguousarray(sigma_map, np.float32)), clean
+    return noisy, clean

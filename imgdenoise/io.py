@@ -1,0 +1,260 @@
+"""Image files in and out.
+
+Images in memory are float32 arrays ``(H, W, C)`` in [0, 1], channels-last,
+``C`` = 1 (gray) or 3 (RGB); an alpha channel travels separately and is never
+denoised. PNG, JPEG, BMP and TIFF, 8 and 16 bit (TIFF also 32-bit float).
+Writing is atomic (a temporary file in the target folder, then a rename) and
+never replaces an existing file unless ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import png
+import tifffile
+from PIL import Image as PILImage
+from PIL import ImageOps
+
+EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
+DEFAULT_MAX_PIXELS = 400_000_000  # refuse larger images before decoding (decompression bombs)
+
+
+class ImageReadError(ValueError):
+    """An input file that cannot be read as an image; the message names the file."""
+
+
+@dataclasses.dataclass
+class Image:
+    """A decoded image: ``pixels (H, W, C)`` float32 in [0, 1], optional ``alpha (H, W, 1)``."""
+
+    pixels: np.ndarray
+    bit_depth: int = 8  # 8, 16, or 32 (float TIFF)
+    alpha: np.ndarray | None = None
+    format: str = "PNG"
+    path: str | None = None
+
+    @property
+    def channels(self) -> int:
+        return self.pixels.shape[-1]
+
+
+def image_format(path) -> str:
+    """Format name for ``path`` from its extension, or raise naming the valid ones."""
+    ext = Path(path).suffix.lower()
+    if ext not in EXTENSIONS:
+        raise ValueError(f"{path}: unsupported image extension {ext!r}; supported: {', '.join(sorted(EXTENSIONS))}")
+    return EXTENSIONS[ext]
+
+
+def is_image_file(path) -> bool:
+    return Path(path).suffix.lower() in EXTENSIONS
+
+
+def _normalise(array: np.ndarray, path) -> tuple[np.ndarray, int]:
+    """Integer or float array -> float32 [0, 1] and its bit depth."""
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0, 8
+    if array.dtype == np.uint16 or array.dtype == np.dtype(">u2"):
+        return array.astype(np.float32) / 65535.0, 16
+    if array.dtype == np.bool_:
+        return array.astype(np.float32), 8
+    if np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float32)
+        if not np.all(np.isfinite(array)):
+            raise ImageReadError(f"{path}: float image contains NaN or Inf values")
+        return np.clip(array, 0.0, 1.0), 32
+    if np.issubdtype(array.dtype, np.integer):
+        info = np.iinfo(array.dtype)
+        return (np.clip(array, 0, None).astype(np.float64) / info.max).astype(np.float32), 16
+    raise ImageReadError(f"{path}: unsupported pixel type {array.dtype}")
+
+
+def _split_channels(array: np.ndarray, path) -> tuple[np.ndarray, np.ndarray | None]:
+    """(H, W[, C]) -> colour (H, W, 1|3) and alpha (H, W, 1) or None."""
+    if array.ndim == 2:
+        return array[..., None], None
+    if array.ndim != 3:
+        raise ImageReadError(f"{path}: expected a 2-D image, got an array of shape {array.shape}")
+    channels = array.shape[-1]
+    if channels in (1, 3):
+        return array, None
+    if channels == 2:
+        return array[..., :1], array[..., 1:]
+    if channels == 4:
+        return array[..., :3], array[..., 3:]
+    raise ImageReadError(f"{path}: unsupported number of channels ({channels})")
+
+
+def _check_size(width: int, height: int, path, max_pixels: int):
+    if width * height > max_pixels:
+        raise ImageReadError(f"{path}: image of {width}x{height} pixels exceeds the limit of "
+                             f"{max_pixels} pixels (raise max_pixels if it is genuine)")
+    if width == 0 or height == 0:
+        raise ImageReadError(f"{path}: image has zero size")
+
+
+def _png_bit_depth(path) -> int:
+    with open(path, "rb") as f:
+        header = f.read(26)
+    return header[24] if len(header) == 26 and header[12:16] == b"IHDR" else 8
+
+
+def _read_png16(path, max_pixels) -> np.ndarray:
+    reader = png.Reader(filename=str(path))
+    width, height, rows, info = reader.asDirect()
+    _check_size(width, height, path, max_pixels)
+    planes = info["planes"]
+    array = np.vstack([np.asarray(row, np.uint16) for row in rows]).reshape(height, width, planes)
+    return array[..., 0] if planes == 1 else array
+
+
+def _read_tiff(path, max_pixels) -> np.ndarray:
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        shape = page.shape
+        samples_first = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and len(shape) == 3
+        height, width = (shape[1], shape[2]) if samples_first else (shape[0], shape[1])
+        _check_size(width, height, path, max_pixels)
+        if page.photometric == tifffile.PHOTOMETRIC.SEPARATED:
+            raise ImageReadError(f"{path}: CMYK TIFF is not supported; convert it to RGB first")
+        array = page.asarray()
+    if samples_first:
+        array = np.moveaxis(array, 0, -1)
+    if array.ndim == 3 and array.shape[-1] > 4:
+        array = array[..., :3]
+    return array
+
+
+def _read_pil(path, max_pixels) -> np.ndarray:
+    with PILImage.open(path) as im:
+        _check_size(im.width, im.height, path, max_pixels)
+        im = ImageOps.exif_transpose(im)
+        if im.mode == "P":
+            im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+        elif im.mode == "PA":
+            im = im.convert("RGBA")
+        elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+            im = im.convert("RGB")
+        elif im.mode == "1":
+            im = im.convert("L")
+        elif im.mode == "I":
+            array = np.asarray(im)
+            return np.clip(array, 0, 65535).astype(np.uint16)
+        return np.asarray(im)
+
+
+def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
+    """Read an image file into an :class:`Image`.
+
+    Raises :class:`ImageReadError` (a ``ValueError``) naming ``path`` and the
+    problem for missing, empty, truncated, corrupt or oversized files.
+    """
+    path = Path(path)
+    fmt = image_format(path)
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ImageReadError(f"{path}: file is empty")
+    PILImage.MAX_IMAGE_PIXELS = None  # our own limit applies, checked before decoding
+    try:
+        if fmt == "TIFF":
+            array = _read_tiff(path, max_pixels)
+        elif fmt == "PNG" and _png_bit_depth(path) == 16:
+            array = _read_png16(path, max_pixels)
+        else:
+            array = _read_pil(path, max_pixels)
+    except ImageReadError:
+        raise
+    except Exception as error:  # decoders raise many types for corrupt data
+        raise ImageReadError(f"{path}: cannot decode {fmt} image ({type(error).__name__}: {error})") from None
+    colour, alpha = _split_channels(np.asarray(array), path)
+    pixels, bit_depth = _normalise(colour, path)
+    if alpha is not None:
+        alpha, _ = _normalise(alpha, path)
+    return Image(np.ascontiguousarray(pixels), bit_depth, alpha, fmt, str(path))
+
+
+def _quantise(array: np.ndarray, bit_depth: int) -> np.ndarray:
+    array = np.clip(np.nan_to_num(np.asarray(array, np.float32)), 0.0, 1.0)
+    if bit_depth == 32:
+        return array
+    dtype, scale = (np.uint16, 65535.0) if bit_depth == 16 else (np.uint8, 255.0)
+    return np.round(array * scale).astype(dtype)
+
+
+def _encode(tmp_path: str, fmt: str, array: np.ndarray, bit_depth: int, quality: int):
+    """Write integer (or float, TIFF) ``array`` (H, W, C) to ``tmp_path``."""
+    if fmt == "TIFF":
+        photometric = "minisblack" if array.shape[-1] in (1, 2) else "rgb"
+        data = array[..., 0] if array.shape[-1] == 1 else array
+        extra = ["unassalpha"] if array.shape[-1] in (2, 4) else None
+        tifffile.imwrite(tmp_path, data, photometric=photometric, extrasamples=extra, compression="zlib")
+    elif fmt == "PNG" and bit_depth == 16:
+        height, width, planes = array.shape
+        writer = png.Writer(width, height, greyscale=planes <= 2, alpha=planes in (2, 4), bitdepth=16)
+        with open(tmp_path, "wb") as f:
+            writer.write(f, array.reshape(height, width * planes))
+    else:
+        data = array[..., 0] if array.shape[-1] == 1 else array
+        im = PILImage.fromarray(data)
+        if fmt == "JPEG":
+            im = im.convert("RGB" if array.shape[-1] >= 3 else "L")
+            im.save(tmp_path, format="JPEG", quality=quality)
+        else:
+            im.save(tmp_path, format=fmt)
+
+
+def write_image(path, pixels: np.ndarray, *, bit_depth: int = 8, alpha: np.ndarray | None = None,
+                overwrite: bool = False, quality: int = 95) -> Path:
+    """Write ``pixels (H, W, C)`` in [0, 1] to ``path`` atomically.
+
+    ``bit_depth`` 8, 16 or 32 (float, TIFF only); formats that cannot hold it
+    (JPEG, BMP: 8 bit; PNG: 8/16) get the nearest depth they can. ``alpha``
+    (H, W, 1) is appended unchanged where the format has alpha (PNG, TIFF).
+    Refuses to replace an existing file unless ``overwrite``.
+    """
+    path = Path(path)
+    fmt = image_format(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path}: already exists (use overwrite to replace it)")
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.ndim != 3 or pixels.shape[-1] not in (1, 3):
+        raise ValueError(f"{path}: expected pixels of shape (H, W, 1|3), got {pixels.shape}")
+    depth = {"JPEG": 8, "BMP": 8, "PNG": min(bit_depth, 16), "TIFF": bit_depth}[fmt]
+    if alpha is not None and fmt in ("PNG", "TIFF"):
+        pixels = np.concatenate([pixels, np.asarray(alpha, np.float32).reshape(*pixels.shape[:2], 1)], axis=-1)
+    array = _quantise(pixels, depth)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        _encode(tmp_path, fmt, array, depth, quality)
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+        raise
+    return path
+
+
+def to_gray(pixels: np.ndarray) -> np.ndarray:
+    """RGB (H, W, 3) -> gray (H, W, 1) with ITU-R BT.601 luma weights."""
+    if pixels.shape[-1] == 1:
+        return pixels
+    return (pixels[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32))[..., None].astype(np.float32)
+
+
+def to_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
+    """Convert (H, W, C) to ``channels`` (1 or 3): RGB->gray by luma, gray->RGB by repetition."""
+    if pixels.shape[-1] == channels:
+        return pixels
+    if channels == 1:
+        return to_gray(pixels)
+    return np.repeat(pixels, channels, axis=-1)

@@ -1,0 +1,72 @@
+"""Shipped weights: a float16 ``.npz`` weights file beside a JSON model card.
+
+A model card records the architecture (registry name + builder config), the
+training data and noise range, the steps trained, the measured PSNR table and
+the SHA-256 of the weights file, which loading checks. Weights load offline
+from the package; nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from imgdenoise.models import build_model, get_spec
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+def sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def shipped_cards() -> dict[str, dict]:
+    """Model cards of the weights shipped in the package, by stem (``unet-gray``)."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted(WEIGHTS_DIR.glob("*.json"))}
+
+
+def save_pretrained(model: keras.Model, card: dict, directory, stem: str, dtype: str = "float16") -> Path:
+    """Write ``stem.npz`` (weights cast to ``dtype``) and ``stem.json`` (the card) into ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    weights_path = directory / f"{stem}.npz"
+    arrays = {f"w{i:03d}": np.asarray(w).astype(dtype) for i, w in enumerate(model.get_weights())}
+    tmp = directory / f".{stem}.tmp.npz"
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, weights_path)
+    card = {**card, "weights": weights_path.name, "weights_dtype": dtype, "sha256": sha256(weights_path),
+            "parameters": int(model.count_params())}
+    card_path = directory / f"{stem}.json"
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    return card_path
+
+
+def load_pretrained(card_path) -> tuple[keras.Model, dict]:
+    """Build the model a card describes and load its weights (hash checked). Float32."""
+    card_path = Path(card_path)
+    card = json.loads(card_path.read_text())
+    weights_path = card_path.parent / card["weights"]
+    if sha256(weights_path) != card["sha256"]:
+        raise ValueError(f"{weights_path}: SHA-256 does not match its model card {card_path.name}; the file is damaged")
+    model = build_model(**card["architecture"])
+    with np.load(weights_path, allow_pickle=False) as data:
+        model.set_weights([data[k].astype(np.float32) for k in sorted(data.files)])
+    return model, card
+
+
+def card_for_model(model: keras.Model) -> dict:
+    """A minimal card for a model that came without one (a bare ``.keras`` file)."""
+    spec = get_spec(model.name)
+    config = getattr(model, "imgdenoise_config", None) or {"name": model.name}
+    channels = model.inputs[0].shape[-1]
+    return {"architecture": {**config, "channels": channels}, "noise_conditional": spec.noise_conditional,
+            "multiple": spec.multiple_for(config), "channels": channels}

@@ -1,0 +1,297 @@
+"""Supervised training with ``model.fit`` and a few Keras callbacks.
+
+A run folder holds everything about a run::
+
+    run/config.json       the resolved training options
+    run/checkpoint.keras  model + optimizer state, written atomically every epoch
+    run/log.csv           one row per epoch (loss, val_loss, val_psnr, lr)
+    run/curves.png        training curves
+    run/tensorboard/      TensorBoard logs
+    run/best.keras        best model by validation PSNR (EMA weights when enabled)
+    run/best.json         its model card
+
+``resume=True`` continues from ``checkpoint.keras`` exactly: weights,
+optimizer state (moments, EMA, step count, hence the learning-rate schedule)
+and the data stream, which depends only on ``(seed, epoch, batch)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from imgdenoise import __version__
+from imgdenoise.data import PatchDataset, list_images, load_images, load_paired_folders, validation_set
+from imgdenoise.losses import get_loss
+from imgdenoise.metrics import psnr_metric
+from imgdenoise.models import build_model, get_spec
+from imgdenoise.noise import GaussianNoise
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Options of one training run (sigma on the 0-255 scale)."""
+
+    model: str = "dncnn"
+    model_config: dict = dataclasses.field(default_factory=dict)
+    train: str = ""
+    val: str | None = None
+    paired: bool = False
+    channels: int = 1
+    sigma: tuple[float, float] = (25.0, 25.0)
+    val_sigmas: tuple[float, ...] | None = None
+    loss: str = "mse"
+    patch_size: int = 64
+    batch_size: int = 16
+    epochs: int = 10
+    steps_per_epoch: int = 500
+    learning_rate: float = 1e-3
+    schedule: str = "cosine"  # cosine | constant | step
+    ema: float = 0.0  # EMA momentum of the weights (0 = off), e.g. 0.999
+    precision: str = "auto"  # auto | float32 | mixed_bfloat16
+    val_crop: int = 128
+    val_fraction: float = 0.05
+    seed: int = 0
+    out: str = "runs/run"
+
+
+def _cpu_has_fast_bfloat16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` -> ``mixed_bfloat16`` on CPUs with bfloat16 units (AMX/AVX512-BF16), else ``float32``."""
+    if precision == "auto":
+        return "mixed_bfloat16" if keras.backend.backend() == "tensorflow" and _cpu_has_fast_bfloat16() else "float32"
+    if precision not in ("float32", "mixed_bfloat16", "mixed_float16"):
+        raise ValueError(f"unknown precision {precision!r}; available: auto, float32, mixed_bfloat16, mixed_float16")
+    return precision
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Temporarily set Keras' global dtype policy."""
+    previous = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def learning_rate_schedule(config: TrainConfig):
+    total = config.epochs * config.steps_per_epoch
+    if config.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total, alpha=0.01)
+    if config.schedule == "step":
+        bounds = [int(total * 0.5), int(total * 0.75)]
+        values = [config.learning_rate, config.learning_rate / 2, config.learning_rate / 4]
+        return keras.optimizers.schedules.PiecewiseConstantDecay(bounds, values)
+    if config.schedule == "constant":
+        return config.learning_rate
+    raise ValueError(f"unknown schedule {config.schedule!r}; available: cosine, step, constant")
+
+
+def _atomic_save(model: keras.Model, path: Path):
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _atomic_write_json(path: Path, data: dict):
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+    os.replace(tmp, path)
+
+
+def _json_default(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def inference_weights(model: keras.Model) -> list[np.ndarray]:
+    """The weights to ship: the EMA average where the optimizer keeps one, else the raw weights."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not getattr(optimizer, "use_ema", False) or not optimizer.built:
+        return model.get_weights()
+    average = {id(v): a for v, a in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average)}
+    return [keras.ops.convert_to_numpy(average.get(id(v), v)) for v in model.weights]
+
+
+def float32_copy(model: keras.Model, architecture: dict) -> keras.Model:
+    """A float32 copy of ``model`` with its inference weights (no optimizer)."""
+    with dtype_policy("float32"):
+        copy = build_model(**architecture)
+    copy.set_weights(inference_weights(model))
+    return copy
+
+
+class CheckpointEveryEpoch(keras.callbacks.Callback):
+    """Saves model + optimizer to ``path`` atomically at the end of every epoch."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        _atomic_save(self.model, self.path)
+
+
+class BestModel(keras.callbacks.Callback):
+    """Keeps the best model by ``val_psnr`` as ``best.keras`` plus its model card."""
+
+    def __init__(self, run: Path, card: dict, best: float = -np.inf):
+        super().__init__()
+        self.run, self.card, self.best = run, card, best
+
+    def on_epoch_end(self, epoch, logs=None):
+        score = (logs or {}).get("val_psnr")
+        if score is None or score <= self.best:
+            return
+        self.best = float(score)
+        copy = float32_copy(self.model, self.card["architecture"])
+        _atomic_save(copy, self.run / "best.keras")
+        steps = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        card = {**self.card, "validation_psnr": round(self.best, 4), "epoch": epoch + 1, "steps": steps}
+        _atomic_write_json(self.run / "best.json", card)
+
+
+class CurvesPlot(keras.callbacks.Callback):
+    """Redraws ``curves.png`` from the CSV log after every epoch."""
+
+    def __init__(self, csv_path: Path, png_path: Path):
+        super().__init__()
+        self.csv_path, self.png_path = csv_path, png_path
+
+    def on_epoch_end(self, epoch, logs=None):
+        from imgdenoise.plotting import plot_training_curves
+
+        plot_training_curves(self.csv_path, self.png_path)
+
+
+def _load_data(config: TrainConfig, channels: int):
+    """Train and validation (clean, noisy-or-None) image lists."""
+    if config.paired:
+        noisy, clean = load_paired_folders(config.train, channels)
+        if config.val:
+            val_noisy, val_clean = load_paired_folders(config.val, channels)
+        else:
+            n_val = max(1, int(len(clean) * config.val_fraction))
+            val_noisy, val_clean, noisy, clean = noisy[-n_val:], clean[-n_val:], noisy[:-n_val], clean[:-n_val]
+        return clean, noisy, val_clean, val_noisy
+    clean = load_images(list_images(config.train), channels)
+    if config.val:
+        val_clean = load_images(list_images(config.val), channels)
+    else:
+        n_val = max(1, int(len(clean) * config.val_fraction))
+        if len(clean) <= n_val:
+            val_clean = clean[-n_val:]
+        else:
+            val_clean, clean = clean[-n_val:], clean[:-n_val]
+    return clean, None, val_clean, None
+
+
+def model_card(config: TrainConfig, architecture: dict) -> dict:
+    spec = get_spec(config.model)
+    return {
+        "architecture": architecture,
+        "noise_conditional": spec.noise_conditional,
+        "multiple": spec.multiple_for(architecture),
+        "channels": architecture.get("channels", 1),
+        "training": {
+            "data": str(config.train), "paired": config.paired,
+            "sigma_range": list(config.sigma), "loss": config.loss, "patch_size": config.patch_size,
+            "batch_size": config.batch_size, "epochs": config.epochs, "steps_per_epoch": config.steps_per_epoch,
+            "learning_rate": config.learning_rate, "schedule": config.schedule, "ema": config.ema,
+            "precision": config.precision,
+        },
+        "imgdenoise_version": __version__,
+    }
+
+
+def _compile(model: keras.Model, config: TrainConfig):
+    optimizer = keras.optimizers.Adam(learning_rate_schedule(config), use_ema=config.ema > 0,
+                                      ema_momentum=config.ema or 0.99)
+    model.compile(optimizer=optimizer, loss=get_loss(config.loss), metrics=[psnr_metric])
+
+
+def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Path:
+    """Train a model as described by ``config``; returns the run folder.
+
+    With ``resume``, continues the run in ``config.out`` from its checkpoint.
+    Ctrl-C saves a checkpoint before stopping (resuming repeats the interrupted
+    epoch's remaining batches from the saved weights).
+    """
+    run = Path(config.out)
+    checkpoint = run / "checkpoint.keras"
+    if resume:
+        if not checkpoint.exists():
+            raise FileNotFoundError(f"{checkpoint}: nothing to resume")
+        saved = json.loads((run / "config.json").read_text())
+        saved.update(epochs=config.epochs)  # resuming may extend a run, nothing else
+        config = TrainConfig(**{**saved, "sigma": tuple(saved["sigma"])})
+    config.precision = resolve_precision(config.precision)
+    spec = get_spec(config.model)
+    architecture = {"name": config.model, **config.model_config, "channels": config.channels}
+    multiple = spec.multiple_for(architecture)
+    if config.patch_size % multiple:
+        raise ValueError(f"patch size {config.patch_size} must be a multiple of {multiple} for model {config.model!r}")
+    run.mkdir(parents=True, exist_ok=True)
+    _atomic_write_json(run / "config.json", dataclasses.asdict(config))
+
+    clean, noisy, val_clean, val_noisy = _load_data(config, config.channels)
+    lo, hi = config.sigma
+    val_sigmas = config.val_sigmas or ((lo,) if lo == hi else tuple(np.linspace(max(lo, 5), hi, 4)))
+    train_data = PatchDataset(clean, noise=GaussianNoise((lo, hi)), noisy_images=noisy,
+                              patch_size=config.patch_size, batch_size=config.batch_size,
+                              steps=config.steps_per_epoch, noise_conditional=spec.noise_conditional,
+                              seed=config.seed)
+    val_data = validation_set(val_clean, sigmas=val_sigmas, crop=config.val_crop, multiple=multiple,
+                              noise_conditional=spec.noise_conditional, seed=config.seed, noisy_images=val_noisy)
+
+    keras.utils.set_random_seed(config.seed)
+    with dtype_policy(config.precision):
+        if resume:
+            model = keras.saving.load_model(checkpoint)
+        else:
+            model = build_model(**architecture)
+            _compile(model, config)
+    initial_epoch = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // config.steps_per_epoch
+    train_data.epoch = initial_epoch
+
+    card = model_card(config, architecture)
+    best = json.loads((run / "best.json").read_text())["validation_psnr"] if (run / "best.json").exists() else -np.inf
+    callbacks = [
+        CheckpointEveryEpoch(checkpoint),
+        BestModel(run, card, best),
+        keras.callbacks.CSVLogger(str(run / "log.csv"), append=True),
+        keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False),
+        CurvesPlot(run / "log.csv", run / "curves.png"),
+    ]
+    if config.ema > 0:
+        callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))
+    started = time.time()
+    try:
+        model.fit(train_data, validation_data=val_data, batch_size=config.batch_size, epochs=config.epochs,
+                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
+    except KeyboardInterrupt:
+        _atomic_save(model, checkpoint)
+        print(f"\ninterrupted: checkpoint saved to {checkpoint}; continue with --resume")
+        raise
+    if verbose:
+        print(f"trained {config.model} for {time.time() - started:.0f} s; best model: {run / 'best.keras'}")
+    return run

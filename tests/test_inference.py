@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from tests.test_models import tiny_denoiser
+
+pytestmark = pytest.mark.backend
+
+
+@pytest.mark.parametrize("name", ["unet", "dncnn"])
+def test_tiled_equals_untiled(name):
+    # The overlap's dead zone (3/8 of it) covers the tiny U-Net's receptive-field radius (28 px).
+    image = np.random.default_rng(0).random((150, 170, 1)).astype(np.float32)
+    denoiser = tiny_denoiser(name, 1)
+    whole = denoiser.denoise(image, sigma=20)
+    tiled = denoiser.denoise(image, sigma=20, tile=96, overlap=80)
+    np.testing.assert_allclose(tiled, whole, atol=1e-4)
+
+
+def test_self_ensemble_keeps_shape_and_differs_little():
+    image = np.random.default_rng(0).random((21, 30, 3)).astype(np.float32)
+    denoiser = tiny_denoiser("unet", 3)
+    plain, ensemble = denoiser.denoise(image, 10), denoiser.denoise(image, 10, ensemble=True)
+    assert ensemble.shape == image.shape
+    assert not np.allclose(plain, ensemble)
+
+
+def test_sigma_map_and_scalar_agree_when_constant():
+    image = np.random.default_rng(0).random((16, 24, 1)).astype(np.float32)
+    denoiser = tiny_denoiser("unet", 1)
+    np.testing.assert_allclose(denoiser.denoise(image, np.full((16, 24), 30.0)), denoiser.denoise(image, 30.0),
+                               atol=1e-6)
+
+
+def test_sigma_is_estimated_when_not_given():
+    image = np.random.default_rng(0).random((32, 32, 1)).astype(np.float32)
+    denoiser = tiny_denoiser("unet", 1)
+    from imgdenoise.noise import estimate_sigma
+
+    np.testing.assert_allclose(denoiser.denoise(image), denoiser.denoise(image, estimate_sigma(image)), atol=1e-6)
+
+
+def test_gray_model_on_colour_and_colour_model_on_gray(gray_image, rgb_image):
+    assert tiny_denoiser("dncnn", 1).denoise(rgb_image).shape == rgb_image.shape
+    assert tiny_denoiser("dncnn", 3).denoise(gray_image).shape == gray_image.shape
+    assert tiny_denoiser("dncnn", 3).denoise(gray_image[..., 0]).shape == gray_image.shape[:2]
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.full((8, 8), np.nan, np.float32), "NaN"),
+    (np.zeros((8, 8, 2), np.float32), "shape"),
+    (np.zeros((2, 8, 8, 1), np.float32), "shape"),
+    (np.array([["a"]]), "numeric"),
+])
+def test_bad_arrays_are_refused_clearly(bad, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_denoiser("unet", 1).denoise(bad, 10)
+
+
+@pytest.mark.parametrize("sigma", [-5, float("nan"), 1e6])
+def test_absurd_sigma_is_refused(sigma):
+    with pytest.raises(ValueError, match="sigma"):
+        tiny_denoiser("unet", 1).denoise(np.zeros((8, 8), np.float32), sigma)

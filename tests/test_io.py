@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from imgdenoise.io import ImageReadError, read_image, to_channels, write_image
+
+
+@pytest.mark.parametrize("ext", [".png", ".tif", ".bmp"])
+@pytest.mark.parametrize("bit_depth", [8, 16])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_lossless_round_trip(tmp_path, ext, bit_depth, channels):
+    if ext == ".bmp" and bit_depth == 16:
+        pytest.skip("BMP is 8-bit")
+    levels = 255 if bit_depth == 8 else 65535
+    rng = np.random.default_rng(0)
+    pixels = (rng.integers(0, levels + 1, (7, 9, channels)) / levels).astype(np.float32)
+    path = write_image(tmp_path / f"x{ext}", pixels, bit_depth=bit_depth)
+    image = read_image(path)
+    assert image.bit_depth == bit_depth
+    assert image.pixels.dtype == np.float32 and image.pixels.shape == (7, 9, channels)
+    np.testing.assert_array_equal(np.round(image.pixels * levels), np.round(pixels * levels))
+
+
+def test_jpeg_round_trip_is_close(tmp_path, rgb_image):
+    image = read_image(write_image(tmp_path / "x.jpg", rgb_image))
+    assert image.format == "JPEG" and image.bit_depth == 8
+    assert np.abs(image.pixels - rgb_image).mean() < 0.03
+
+
+def test_rgba_alpha_is_kept_untouched(tmp_path):
+    rgba = np.random.default_rng(1).integers(0, 256, (6, 5, 4), dtype=np.uint8)
+    PILImage.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    image = read_image(tmp_path / "a.png")
+    assert image.pixels.shape == (6, 5, 3) and image.alpha.shape == (6, 5, 1)
+    out = write_image(tmp_path / "b.png", image.pixels, alpha=image.alpha)
+    np.testing.assert_array_equal(np.asarray(PILImage.open(out)), rgba)
+
+
+def test_16bit_tiff_rgba_keeps_alpha_and_depth(tmp_path):
+    pixels = np.random.default_rng(2).random((5, 6, 3)).astype(np.float32)
+    alpha = np.random.default_rng(3).random((5, 6, 1)).astype(np.float32)
+    image = read_image(write_image(tmp_path / "a.tiff", pixels, bit_depth=16, alpha=alpha))
+    assert image.bit_depth == 16
+    np.testing.assert_allclose(image.alpha, alpha, atol=1 / 65535)
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    array = np.zeros((4, 8), np.uint8)
+    array[0, 0] = 255  # a marker in the top-left corner of the stored pixels
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    PILImage.fromarray(array).save(tmp_path / "o.jpg", exif=exif.tobytes(), quality=100)
+    pixels = read_image(tmp_path / "o.jpg").pixels
+    assert pixels.shape == (8, 4, 1)  # displayed upright: width and height swap
+    assert pixels[0, -1, 0] > 0.5  # the marker moved to the top-right
+
+
+def test_palette_and_la_images_are_converted(tmp_path):
+    PILImage.fromarray(np.arange(12, dtype=np.uint8).reshape(3, 4)).convert("P").save(tmp_path / "p.png")
+    assert read_image(tmp_path / "p.png").pixels.shape == (3, 4, 3)
+    la = np.stack([np.full((3, 4), 100, np.uint8), np.full((3, 4), 7, np.uint8)], -1)
+    PILImage.fromarray(la, "LA").save(tmp_path / "la.png")
+    image = read_image(tmp_path / "la.png")
+    assert image.pixels.shape == (3, 4, 1) and np.allclose(image.alpha, 7 / 255)
+
+
+def test_write_refuses_to_overwrite_and_is_atomic(tmp_path, gray_image):
+    path = write_image(tmp_path / "x.png", gray_image)
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError, match="already exists"):
+        write_image(path, 1 - gray_image)
+    assert path.read_bytes() == before
+    write_image(path, 1 - gray_image, overwrite=True)
+    assert path.read_bytes() != before
+    assert [p.name for p in tmp_path.iterdir()] == ["x.png"]  # no temporary files left behind
+
+
+@pytest.mark.parametrize("content, message", [(b"", "empty"), (b"\x89PNG\r\n\x1a\nrubbish", "cannot decode"),
+                                              (b"hello, not an image", "cannot decode")])
+def test_bad_files_raise_clear_errors(tmp_path, content, message):
+    path = tmp_path / "bad.png"
+    path.write_bytes(content)
+    with pytest.raises(ImageReadError, match=message) as error:
+        read_image(path)
+    assert "bad.png" in str(error.value)
+
+
+def test_truncated_png_raises(tmp_path, gray_image):
+    data = write_image(tmp_path / "ok.png", gray_image).read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match="cut.png"):
+        read_image(tmp_path / "cut.png")
+
+
+def test_pixel_limit_refuses_before_decoding(tmp_path, gray_image):
+    path = write_image(tmp_path / "x.png", gray_image)
+    with pytest.raises(ImageReadError, match="exceeds the limit"):
+        read_image(path, max_pixels=100)
+
+
+def test_unsupported_extension(tmp_path):
+    with pytest.raises(ValueError, match="unsupported image extension"):
+        read_image(tmp_path / "x.gif")
+
+
+def test_channel_conversion(rgb_image):
+    gray = to_channels(rgb_image, 1)
+    assert gray.shape == rgb_image.shape[:2] + (1,)
+    np.testing.assert_allclose(gray[..., 0], rgb_image @ np.array([0.299, 0.587, 0.114]), atol=1e-6)
+    assert to_channels(gray, 3).shape == rgb_image.shape
