@@ -81,15 +81,16 @@ class PatchDataset(keras.utils.PyDataset):
         self.noise = noise or GaussianNoise(25.0)
         self.patch_size, self.batch_size, self.steps = patch_size, batch_size, steps
         self.noise_conditional, self.seed = noise_conditional, seed
-        self.epoch = 0
+        self.epoch = 0  # set by the training loop (see ``set_epoch``), not by Keras' epoch hooks
         areas = np.array([im.shape[0] * im.shape[1] for im in self.images], np.float64)
         self.weights = areas / areas.sum()  # sample images in proportion to their area
 
     def __len__(self):
         return self.steps
 
-    def on_epoch_end(self):
-        self.epoch += 1
+    def set_epoch(self, epoch: int):
+        """Select the epoch whose batches ``__getitem__`` returns (training sets it each epoch)."""
+        self.epoch = epoch
 
     def _crop(self, rng, index):
         image = self.images[index]

@@ -140,6 +140,17 @@ def float32_copy(model: keras.Model, architecture: dict) -> keras.Model:
     return copy
 
 
+class DataEpoch(keras.callbacks.Callback):
+    """Tells the patch dataset which epoch is starting, so batches depend on it alone."""
+
+    def __init__(self, dataset):
+        super().__init__()
+        self.dataset = dataset
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.dataset.set_epoch(epoch)
+
+
 class CheckpointEveryEpoch(keras.callbacks.Callback):
     """Saves model + optimizer to ``path`` atomically at the end of every epoch."""
 
@@ -271,11 +282,12 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
             model = build_model(**architecture)
             _compile(model, config)
     initial_epoch = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // config.steps_per_epoch
-    train_data.epoch = initial_epoch
+    train_data.set_epoch(initial_epoch)  # Keras may draw the first batches before any epoch callback
 
     card = model_card(config, architecture)
     best = json.loads((run / "best.json").read_text())["validation_psnr"] if (run / "best.json").exists() else -np.inf
     callbacks = [
+        DataEpoch(train_data),
         CheckpointEveryEpoch(checkpoint),
         BestModel(run, card, best),
         keras.callbacks.CSVLogger(str(run / "log.csv"), append=True),
@@ -287,7 +299,7 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     started = time.time()
     try:
         model.fit(train_data, validation_data=val_data, batch_size=config.batch_size, epochs=config.epochs,
-                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose)
+                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, shuffle=False)
     except KeyboardInterrupt:
         _atomic_save(model, checkpoint)
         print(f"\ninterrupted: checkpoint saved to {checkpoint}; continue with --resume")

@@ -1,0 +1,74 @@
+import json
+
+import numpy as np
+import pytest
+
+from imgdenoise.cli import main
+from imgdenoise.io import read_image, write_image
+from tests.test_legacy import write_keras2_h5
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    """A tiny DnCNN saved as .keras, through the import-weights command."""
+    from imgdenoise.models import build_model
+
+    write_keras2_h5(build_model("dncnn", channels=1, depth=17, filters=64), tmp_path / "legacy.h5")
+    assert main(["import-weights", "dncnn", str(tmp_path / "legacy.h5"), "-o", str(tmp_path / "m.keras")]) == 0
+    return tmp_path / "m.keras"
+
+
+def test_denoise_batch_goes_on_past_a_corrupt_file(tmp_path, tiny_model, gray_image, capsys):
+    inputs = tmp_path / "in"
+    write_image(inputs / "a.png", gray_image)
+    write_image(inputs / "c.tif", gray_image, bit_depth=16)
+    (inputs / "b.png").write_bytes(b"not a png at all")
+    code = main(["denoise", str(inputs), "-o", str(tmp_path / "out"), "--model", str(tiny_model), "--sigma", "25"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "error:" in err and "b.png" in err and "cannot decode" in err
+    assert err.count("error:") == 1  # one line for the one bad file
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.tif"]
+    assert read_image(tmp_path / "out" / "c.tif").bit_depth == 16
+
+
+def test_denoise_never_overwrites_without_asking(tmp_path, tiny_model, gray_image, capsys):
+    src = write_image(tmp_path / "a.png", gray_image)
+    before = src.read_bytes()
+    assert main(["denoise", str(src), "-o", str(src), "--model", str(tiny_model)]) == 1
+    assert "replace the input" in capsys.readouterr().err
+    assert src.read_bytes() == before
+    assert main(["denoise", str(src), "-o", str(src), "--model", str(tiny_model), "--overwrite"]) == 0
+
+
+def test_denoise_unknown_model_is_a_clear_error(tmp_path, gray_image, capsys):
+    src = write_image(tmp_path / "a.png", gray_image)
+    assert main(["denoise", str(src), "-o", str(tmp_path / "o.png"), "--model", "nosuch"]) == 2
+    assert "nosuch" in capsys.readouterr().err
+
+
+def test_evaluate_writes_json(tmp_path, image_folder, capsys):
+    out = tmp_path / "r.json"
+    assert main(["evaluate", "--method", "noisy", "wavelet", "--data", str(image_folder), "--sigma", "25",
+                 "--json", str(out), "--plot", str(tmp_path / "p.png")]) == 0
+    records = json.loads(out.read_text())
+    assert [r["method"] for r in records] == ["noisy", "wavelet"]
+    assert records[1]["psnr"] > records[0]["psnr"]
+    assert (tmp_path / "p.png").stat().st_size > 0
+    assert "| wavelet | images | 25 |" in capsys.readouterr().out
+
+
+def test_info_and_models(tmp_path, gray_image, capsys):
+    src = write_image(tmp_path / "a.png", np.clip(gray_image + np.random.default_rng(0).normal(0, 0.1, gray_image.shape), 0, 1))
+    assert main(["info", str(src)]) == 0
+    assert "45x37 gray, 8-bit PNG, estimated noise sigma" in capsys.readouterr().out
+    assert main(["models"]) == 0
+    assert "unet" in capsys.readouterr().out
+
+
+def test_compare_figure(tmp_path, gray_image, capsys):
+    src = write_image(tmp_path / "clean.png", np.tile(gray_image, (2, 2, 1)))
+    assert main(["compare", str(src), "--sigma", "25", "--methods", "wavelet,tv", "-o", str(tmp_path / "f.png")]) == 0
+    assert (tmp_path / "f.png").stat().st_size > 0
+    out = capsys.readouterr().out
+    assert "wavelet" in out and "PSNR" in out

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from imgdenoise.data import PatchDataset, augment, list_images, load_images, load_paired_folders, validation_set
+from imgdenoise.io import write_image
+from imgdenoise.noise import GaussianNoise
+
+
+def test_augment_covers_the_eight_dihedral_transforms():
+    patch = np.arange(9, dtype=np.float32).reshape(3, 3, 1)
+    variants = {augment(patch, m).tobytes() for m in range(8)}
+    assert len(variants) == 8
+
+
+def test_patch_batches_have_the_right_shapes_and_noise(image_folder):
+    images = load_images(list_images(image_folder), channels=1)
+    data = PatchDataset(images, noise=GaussianNoise(25.0), patch_size=32, batch_size=4, steps=3)
+    noisy, clean = data[0]
+    assert noisy.shape == clean.shape == (4, 32, 32, 1) and len(data) == 3
+    assert abs(np.std(noisy - clean) * 255 - 25) < 2
+
+
+def test_batches_depend_only_on_seed_epoch_and_index(image_folder):
+    images = load_images(list_images(image_folder), channels=1)
+    a = PatchDataset(images, patch_size=16, batch_size=2, steps=2, seed=3)
+    b = PatchDataset(images, patch_size=16, batch_size=2, steps=2, seed=3)
+    np.testing.assert_array_equal(a[1][0], b[1][0])
+    b.set_epoch(1)  # a fresh epoch draws fresh patches and noise
+    assert not np.array_equal(a[1][0], b[1][0])
+
+
+def test_noise_conditional_batches_carry_a_sigma_map(image_folder):
+    images = load_images(list_images(image_folder), channels=1)
+    (noisy, sigma_map), clean = PatchDataset(images, noise=GaussianNoise((10, 50)), patch_size=16,
+                                             batch_size=8, steps=1, noise_conditional=True)[0]
+    assert sigma_map.shape == (8, 16, 16, 1)
+    measured = np.std(noisy - clean, axis=(1, 2, 3))
+    assert np.corrcoef(measured, sigma_map[:, 0, 0, 0])[0, 1] > 0.9
+
+
+def test_paired_folders_match_by_name(tmp_path, gray_image):
+    for name in ("a.png", "b.png"):
+        write_image(tmp_path / "clean" / name, gray_image)
+        write_image(tmp_path / "noisy" / name, np.clip(gray_image + 0.1, 0, 1))
+    write_image(tmp_path / "noisy" / "unpaired.png", gray_image)
+    noisy, clean = load_paired_folders(tmp_path, channels=1)
+    assert len(noisy) == len(clean) == 2
+    data = PatchDataset(clean, noisy_images=noisy, patch_size=16, batch_size=2, steps=1)
+    batch_noisy, batch_clean = data[0]
+    np.testing.assert_allclose(batch_noisy - batch_clean, 0.1, atol=0.02)  # same crops and flips in both
+
+
+def test_validation_set_is_fixed_and_cropped_to_the_multiple(image_folder):
+    images = load_images(list_images(image_folder), channels=1)
+    (x1, s1), y1 = validation_set(images, sigmas=(15, 50), crop=45, multiple=8, noise_conditional=True)
+    (x2, _), _ = validation_set(images, sigmas=(15, 50), crop=45, multiple=8, noise_conditional=True)
+    assert x1.shape == (6, 40, 40, 1)
+    np.testing.assert_array_equal(x1, x2)
+    assert set(np.unique(np.round(s1 * 255))) == {15, 50}
+
+
+def test_missing_or_empty_folders_are_reported(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        list_images(tmp_path / "nope")
+    with pytest.raises(ValueError, match="no image files"):
+        list_images(tmp_path)

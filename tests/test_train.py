@@ -1,0 +1,87 @@
+import csv
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from imgdenoise.train import TrainConfig, train
+
+
+def _config(folder, out, **kwargs):
+    options = dict(model="unet", model_config={"preset": "tiny"}, train=str(folder), sigma=(10.0, 40.0),
+                   loss="l1", patch_size=32, batch_size=4, epochs=2, steps_per_epoch=8, learning_rate=2e-3,
+                   precision="float32", out=str(out))
+    options.update(kwargs)
+    return TrainConfig(**options)
+
+
+def _rows(run):
+    with open(run / "log.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_training_lowers_the_loss_and_writes_the_run_folder(image_folder, tmp_path):
+    run = train(_config(image_folder, tmp_path / "run", epochs=3), verbose=0)
+    rows = _rows(run)
+    assert len(rows) == 3
+    assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
+    for name in ("checkpoint.keras", "best.keras", "best.json", "config.json", "curves.png"):
+        assert (run / name).is_file(), name
+    assert (run / "tensorboard").is_dir()
+    card = json.loads((run / "best.json").read_text())
+    assert card["architecture"] == {"name": "unet", "preset": "tiny", "channels": 1}
+    assert card["training"]["sigma_range"] == [10.0, 40.0] and card["validation_psnr"] > 0
+
+
+def test_resume_continues_from_the_saved_step(image_folder, tmp_path):
+    out = tmp_path / "run"
+    train(_config(image_folder, out, epochs=1), verbose=0)
+    checkpoint = keras.saving.load_model(out / "checkpoint.keras")
+    assert int(keras.ops.convert_to_numpy(checkpoint.optimizer.iterations)) == 8
+    train(_config(image_folder, out, epochs=2), resume=True, verbose=0)
+    resumed = keras.saving.load_model(out / "checkpoint.keras")
+    assert int(keras.ops.convert_to_numpy(resumed.optimizer.iterations)) == 16
+    assert [r["epoch"] for r in _rows(out)] == ["0", "1"]
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_is_exact(image_folder, tmp_path, monkeypatch):
+    from imgdenoise import train as train_module
+
+    config = dict(epochs=2, model="dncnn", model_config={"depth": 3, "filters": 4}, loss="mse")
+    straight = train(_config(image_folder, tmp_path / "a", **config), verbose=0)
+
+    original = train_module.CheckpointEveryEpoch.on_epoch_end
+
+    def interrupt_after_first_epoch(self, epoch, logs=None):
+        original(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module.CheckpointEveryEpoch, "on_epoch_end", interrupt_after_first_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(image_folder, tmp_path / "b", **config), verbose=0)
+    monkeypatch.setattr(train_module.CheckpointEveryEpoch, "on_epoch_end", original)
+    train(_config(image_folder, tmp_path / "b", **config), resume=True, verbose=0)
+    a = keras.saving.load_model(straight / "checkpoint.keras").get_weights()
+    b = keras.saving.load_model(tmp_path / "b" / "checkpoint.keras").get_weights()
+    for wa, wb in zip(a, b):
+        np.testing.assert_allclose(wa, wb, atol=1e-6)
+
+
+def test_ema_weights_are_what_the_best_model_keeps(image_folder, tmp_path):
+    run = train(_config(image_folder, tmp_path / "run", epochs=1, ema=0.9), verbose=0)
+    raw = keras.saving.load_model(run / "checkpoint.keras").get_weights()
+    best = keras.saving.load_model(run / "best.keras").get_weights()
+    assert any(not np.allclose(r, b) for r, b in zip(raw, best))
+
+
+def test_paired_training(tmp_path, gray_image):
+    from imgdenoise.io import write_image
+
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        clean = np.clip(np.roll(np.tile(gray_image, (2, 2, 1)), 7 * i, axis=1), 0, 1)
+        write_image(tmp_path / "pairs" / "clean" / f"{i}.png", clean)
+        write_image(tmp_path / "pairs" / "noisy" / f"{i}.png", clean + rng.normal(0, 0.1, clean.shape))
+    run = train(_config(tmp_path / "pairs", tmp_path / "run", paired=True, epochs=1), verbose=0)
+    assert (run / "best.keras").is_file()
