@@ -154,6 +154,10 @@ def cmd_pack(args):
     denoiser = load_model(run / "best.keras")
     model, card = next(iter(denoiser.variants.values()))
     card = {**card, "default": args.default}
+    if args.evaluation:
+        records = json.loads(Path(args.evaluation).read_text())
+        card["benchmarks"] = [{k: r[k] for k in ("dataset", "sigma", "psnr", "ssim")} for r in records
+                              if r["method"] in (args.evaluation_method or r["method"],)]
     path = save_pretrained(model, card, args.output, args.stem)
     print(f"wrote {path} and {path.with_suffix('.npz')}")
     return 0
@@ -290,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stem", required=True, help="file stem, e.g. unet-gray")
     p.add_argument("-o", "--output", default=str(Path(__file__).parent / "weights"))
     p.add_argument("--default", action="store_true", help="mark as the default model")
+    p.add_argument("--evaluation", help="`evaluate --json` file whose PSNR table goes into the card")
+    p.add_argument("--evaluation-method", help="only the records of this method name")
     p.set_defaults(func=cmd_pack)
 
     p = sub.add_parser("models", help="list architectures and shipped weights")

@@ -202,8 +202,10 @@ DEFAULT_MODEL = "default"
 def _shipped_variants(name: str) -> dict[int, tuple[keras.Model, dict]]:
     cards = shipped_cards()
     if name == DEFAULT_MODEL:
-        defaults = [stem for stem, card in cards.items() if card.get("default")]
-        name = cards[defaults[0]]["architecture"]["name"] if defaults else "dncnn"
+        defaults = [stem for stem, card in cards.items() if card.get("default")] or list(cards)
+        if not defaults:
+            return {}
+        name = cards[defaults[0]]["architecture"]["name"]
     stems = [stem for stem, card in cards.items() if card["architecture"]["name"] == name]
     variants = {}
     for stem in stems:

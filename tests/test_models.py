@@ -42,9 +42,9 @@ def test_config_and_keras_file_round_trip(name, tmp_path):
     assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
-    inputs = [np.full((1, 8, 8, 1), 0.5, np.float32)]
+    inputs = np.full((1, 8, 8, 1), 0.5, np.float32)
     if get_spec(name).noise_conditional:
-        inputs.append(np.full((1, 8, 8, 1), 0.1, np.float32))
+        inputs = [inputs, np.full((1, 8, 8, 1), 0.1, np.float32)]
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs)),
                                keras.ops.convert_to_numpy(model(inputs)), atol=1e-6)
     assert card_for_model(loaded)["architecture"]["name"] == name
