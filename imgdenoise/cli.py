@@ -51,7 +51,7 @@ def cmd_train(args):
         val_sigmas=tuple(args.val_sigmas) if args.val_sigmas else None, loss=args.loss,
         patch_size=args.patch_size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps, learning_rate=args.lr, schedule=args.schedule, ema=args.ema,
-        precision=args.precision, seed=args.seed, out=args.out)
+        precision=args.precision, seed=args.seed, out=args.out, init_from=args.init_from)
     try:
         train(config, resume=args.resume, verbose=args.verbose)
     except KeyboardInterrupt:
@@ -275,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", default="cosine", choices=["cosine", "step", "constant"])
     p.add_argument("--ema", type=float, default=0.0, help="EMA momentum of the weights, e.g. 0.999 (0: off)")
     p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
+    p.add_argument("--init-from", help=".keras model to start from (layers whose shapes match), e.g. gray -> colour")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/run", help="run folder (checkpoints, logs, best model)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")

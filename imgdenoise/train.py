@@ -56,6 +56,7 @@ class TrainConfig:
     schedule: str = "cosine"  # cosine | constant | step
     ema: float = 0.0  # EMA momentum of the weights (0 = off), e.g. 0.999
     precision: str = "auto"  # auto | float32 | mixed_bfloat16
+    init_from: str | None = None  # .keras model whose weights start the run wherever layer shapes match
     val_crop: int = 128
     val_fraction: float = 0.05
     seed: int = 0
@@ -151,6 +152,16 @@ class DataEpoch(keras.callbacks.Callback):
         self.dataset.set_epoch(epoch)
 
 
+class LearningRateLog(keras.callbacks.Callback):
+    """Adds the current learning rate to the epoch logs (so the CSV log and TensorBoard show it)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            optimizer = self.model.optimizer
+            rate = optimizer.learning_rate
+            logs["lr"] = float(keras.ops.convert_to_numpy(rate(optimizer.iterations) if callable(rate) else rate))
+
+
 class CheckpointEveryEpoch(keras.callbacks.Callback):
     """Saves model + optimizer to ``path`` atomically at the end of every epoch."""
 
@@ -228,10 +239,29 @@ def model_card(config: TrainConfig, architecture: dict) -> dict:
             "sigma_range": list(config.sigma), "loss": config.loss, "patch_size": config.patch_size,
             "batch_size": config.batch_size, "epochs": config.epochs, "steps_per_epoch": config.steps_per_epoch,
             "learning_rate": config.learning_rate, "schedule": config.schedule, "ema": config.ema,
-            "precision": config.precision,
+            "precision": config.precision, "init_from": config.init_from,
         },
         "imgdenoise_version": __version__,
     }
+
+
+def transfer_weights(source: keras.Model, target: keras.Model) -> list[str]:
+    """Copy weights layer by layer (by name) where every shape matches; returns the layers copied.
+
+    Used to start a colour model from a gray one (all but the first and last
+    convolutions carry over) or to fine-tune from a previous run.
+    """
+    copied = []
+    for layer in target.layers:
+        try:
+            other = source.get_layer(layer.name)
+        except ValueError:
+            continue
+        weights = other.get_weights()
+        if weights and [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]:
+            layer.set_weights(weights)
+            copied.append(layer.name)
+    return copied
 
 
 def _compile(model: keras.Model, config: TrainConfig):
@@ -280,6 +310,12 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
             model = keras.saving.load_model(checkpoint)
         else:
             model = build_model(**architecture)
+            if config.init_from:
+                source = keras.saving.load_model(config.init_from, compile=False, safe_mode=True)
+                copied = transfer_weights(source, model)
+                if verbose:
+                    print(f"initialised {len(copied)} of {len([l for l in model.layers if l.weights])} "
+                          f"layers from {config.init_from}")
             _compile(model, config)
     initial_epoch = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // config.steps_per_epoch
     train_data.set_epoch(initial_epoch)  # Keras may draw the first batches before any epoch callback
@@ -288,6 +324,7 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     best = json.loads((run / "best.json").read_text())["validation_psnr"] if (run / "best.json").exists() else -np.inf
     callbacks = [
         DataEpoch(train_data),
+        LearningRateLog(),
         CheckpointEveryEpoch(checkpoint),
         BestModel(run, card, best),
         keras.callbacks.CSVLogger(str(run / "log.csv"), append=True),

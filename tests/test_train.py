@@ -85,3 +85,23 @@ def test_paired_training(tmp_path, gray_image):
         write_image(tmp_path / "pairs" / "noisy" / f"{i}.png", clean + rng.normal(0, 0.1, clean.shape))
     run = train(_config(tmp_path / "pairs", tmp_path / "run", paired=True, epochs=1), verbose=0)
     assert (run / "best.keras").is_file()
+
+
+def test_colour_model_starts_from_a_gray_one(image_folder, tmp_path):
+    gray = train(_config(image_folder, tmp_path / "gray", epochs=1), verbose=0)
+    from imgdenoise.models import build_model
+    from imgdenoise.train import transfer_weights
+
+    source = keras.saving.load_model(gray / "best.keras")
+    colour = build_model("unet", preset="tiny", channels=3)
+    copied = transfer_weights(source, colour)
+    assert "head_conv" not in copied and "tail_conv" not in copied  # channel counts differ
+    assert "enc0_block0_conv1" in copied and "bottleneck_block0_conv2" in copied
+    np.testing.assert_array_equal(colour.get_layer("down0").get_weights()[0],
+                                  source.get_layer("down0").get_weights()[0])
+
+
+def test_learning_rate_is_logged(image_folder, tmp_path):
+    run = train(_config(image_folder, tmp_path / "run", epochs=2), verbose=0)
+    rates = [float(r["lr"]) for r in _rows(run)]
+    assert rates[1] < rates[0] <= 2e-3  # cosine decay
