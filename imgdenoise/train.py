@@ -18,6 +18,7 @@ and the data stream, which depends only on ``(seed, epoch, batch)``.
 from __future__ import annotations
 
 import contextlib
+import csv
 import dataclasses
 import json
 import os
@@ -205,6 +206,27 @@ class CurvesPlot(keras.callbacks.Callback):
         plot_training_curves(self.csv_path, self.png_path)
 
 
+def _align_csv_log(path: Path, keys: list[str]):
+    """Rewrite an existing CSV log so its columns are ``epoch`` + sorted ``keys`` (Keras' CSVLogger order).
+
+    A run resumed by a newer version may log more columns than the file has; CSVLogger
+    appends without rewriting the header, so the header is brought up to date first.
+    """
+    if not path.exists():
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    columns = ["epoch"] + sorted(set(keys) | {k for row in rows for k in row if k != "epoch"})
+    if rows and list(rows[0].keys()) == columns:
+        return
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
 def _load_data(config: TrainConfig, channels: int):
     """Train and validation (clean, noisy-or-None) image lists."""
     if config.paired:
@@ -320,6 +342,7 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     initial_epoch = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // config.steps_per_epoch
     train_data.set_epoch(initial_epoch)  # Keras may draw the first batches before any epoch callback
 
+    _align_csv_log(run / "log.csv", ["loss", "lr", "psnr", "val_loss", "val_psnr"])
     card = model_card(config, architecture)
     best = json.loads((run / "best.json").read_text())["validation_psnr"] if (run / "best.json").exists() else -np.inf
     callbacks = [
