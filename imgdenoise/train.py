@@ -42,7 +42,7 @@ class TrainConfig:
 
     model: str = "dncnn"
     model_config: dict = dataclasses.field(default_factory=dict)
-    train: str = ""
+    train: str | list[str] = ""  # one folder, or several whose images are pooled
     val: str | None = None
     paired: bool = False
     channels: int = 1
@@ -237,15 +237,17 @@ def _load_data(config: TrainConfig, channels: int):
             n_val = max(1, int(len(clean) * config.val_fraction))
             val_noisy, val_clean, noisy, clean = noisy[-n_val:], clean[-n_val:], noisy[:-n_val], clean[:-n_val]
         return clean, noisy, val_clean, val_noisy
-    clean = load_images(list_images(config.train), channels)
-    if config.val:
-        val_clean = load_images(list_images(config.val), channels)
-    else:
-        n_val = max(1, int(len(clean) * config.val_fraction))
-        if len(clean) <= n_val:
-            val_clean = clean[-n_val:]
-        else:
-            val_clean, clean = clean[-n_val:], clean[:-n_val]
+    folders = [config.train] if isinstance(config.train, str) else list(config.train)
+    train_paths, val_paths = [], []
+    for folder in folders:  # hold out the same share of every folder
+        paths = list_images(folder)
+        n_val = 0 if config.val else max(1, int(len(paths) * config.val_fraction))
+        if len(paths) <= n_val:
+            raise ValueError(f"{folder}: too few images ({len(paths)}) to hold some out for validation; give --val")
+        train_paths += paths[:len(paths) - n_val]
+        val_paths += paths[len(paths) - n_val:]
+    clean = load_images(train_paths, channels)
+    val_clean = load_images(list_images(config.val) if config.val else val_paths, channels)
     return clean, None, val_clean, None
 
 
@@ -257,7 +259,7 @@ def model_card(config: TrainConfig, architecture: dict) -> dict:
         "multiple": spec.multiple_for(architecture),
         "channels": architecture.get("channels", 1),
         "training": {
-            "data": str(config.train), "paired": config.paired,
+            "data": config.train, "paired": config.paired,
             "sigma_range": list(config.sigma), "loss": config.loss, "patch_size": config.patch_size,
             "batch_size": config.batch_size, "epochs": config.epochs, "steps_per_epoch": config.steps_per_epoch,
             "learning_rate": config.learning_rate, "schedule": config.schedule, "ema": config.ema,

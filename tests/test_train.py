@@ -105,3 +105,15 @@ def test_learning_rate_is_logged(image_folder, tmp_path):
     run = train(_config(image_folder, tmp_path / "run", epochs=2), verbose=0)
     rates = [float(r["lr"]) for r in _rows(run)]
     assert rates[1] < rates[0] <= 2e-3  # cosine decay
+
+
+def test_several_folders_are_pooled_with_a_holdout_from_each(image_folder, tmp_path, gray_image):
+    from imgdenoise.io import write_image
+    from imgdenoise.train import _load_data
+
+    for i in range(3):
+        write_image(tmp_path / "rgb" / f"{i}.png", np.repeat(np.tile(gray_image, (2, 2, 1)), 3, axis=-1))
+    config = _config([str(image_folder), str(tmp_path / "rgb")], tmp_path / "run", val_fraction=0.2)
+    clean, _, val_clean, _ = _load_data(config, channels=3)
+    assert len(clean) == 5 + 2 and len(val_clean) == 1 + 1
+    assert all(im.shape[-1] == 3 for im in clean + val_clean)
