@@ -113,7 +113,8 @@ def test_several_folders_are_pooled_with_a_holdout_from_each(image_folder, tmp_p
 
     for i in range(3):
         write_image(tmp_path / "rgb" / f"{i}.png", np.repeat(np.tile(gray_image, (2, 2, 1)), 3, axis=-1))
-    config = _config([str(image_folder), str(tmp_path / "rgb")], tmp_path / "run", val_fraction=0.2)
+    config = _config(image_folder, tmp_path / "run", val_fraction=0.2)
+    config.train = [str(image_folder), str(tmp_path / "rgb")]
     clean, _, val_clean, _ = _load_data(config, channels=3)
     assert len(clean) == 5 + 2 and len(val_clean) == 1 + 1
     assert all(im.shape[-1] == 3 for im in clean + val_clean)
