@@ -113,7 +113,7 @@ def estimate_sigma(image: np.ndarray, patch: int = 7, max_patches: int = 60000, 
 
     Weak-texture patches are selected as in Liu, Tanaka and Okutomi (2013): a
     patch whose gradient energy is below what noise of the current sigma would
-    give with 99% probability holds no structure. On those patches, sigma^2 is
+    give with 99.9% probability holds no structure. On those patches, sigma^2 is
     the mean of the noise-only tail of the covariance eigenvalues (Chen, Zhu and
     Heng, ICCV 2015). Texture is thus not read as noise. Colour images: the mean
     of the per-channel estimates.
@@ -138,7 +138,7 @@ def estimate_sigma(image: np.ndarray, patch: int = 7, max_patches: int = 60000, 
     energy = (dh ** 2).sum(axis=(1, 2)) + (dv ** 2).sum(axis=(1, 2))
     terms = dh[0].size + dv[0].size
     noise_mean = 2.0 * terms  # E[energy] / sigma^2 for white noise
-    threshold = gamma.ppf(0.99, a=terms / 2, scale=noise_mean / (terms / 2))
+    threshold = gamma.ppf(0.999, a=terms / 2, scale=noise_mean / (terms / 2))
     flat = patches.reshape(len(patches), -1)
     sigma2 = _tail_sigma2(_patch_eigenvalues(flat))
     for _ in range(iterations):
