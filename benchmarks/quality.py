@@ -1,0 +1,135 @@
+"""The quality table: our shipped models, DnCNN, BM3D and the scikit-image classics on the
+standard benchmark sets, with the field's protocol, every method on identical noisy inputs.
+
+Usage:
+  python benchmarks/quality.py                       # everything (long: BM3D on colour is slow)
+  python benchmarks/quality.py --sets BSD68 --sigmas 25 --methods unet dncnn bm3d
+  python benchmarks/quality.py --update-docs         # rewrite the section in docs/benchmarks.md
+
+Methods: shipped model names (unet, dncnn, seed), `dncnn-official` (the DnCNN authors' sigma-25 gray
+weights from ../shared/reference, measured where they apply), and bm3d, nlm, tv, wavelet, noisy.
+Gray sets (BSD68, Set12) use gray models; colour sets (CBSD68, Kodak24) colour ones where shipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import DATASETS, ROOT, machine, today, update_section  # noqa: E402
+
+from imgdenoise.classical import METHODS, ClassicalDenoiser  # noqa: E402
+from imgdenoise.evaluate import evaluate  # noqa: E402
+
+SETS = {"BSD68": False, "Set12": False, "CBSD68": True, "Kodak24": True}  # name -> colour
+# Published PSNR (dB) at sigma 15/25/50, from the papers' tables (DnCNN, FFDNet, DPIR, SwinIR, SCUNet).
+PUBLISHED = {
+    "BSD68": {"BM3D": (31.07, 28.57, 25.62), "DnCNN": (31.73, 29.23, 26.23), "DRUNet": (31.91, 29.48, 26.59),
+              "best published": (32.00, 29.55, 26.67)},
+    "CBSD68": {"CBM3D": (33.52, 30.71, 27.38), "CDnCNN": (33.89, 31.23, 27.92), "DRUNet": (34.30, 31.69, 28.51),
+               "best published": (34.46, 31.84, 28.63)},
+    "Kodak24": {"CBM3D": (34.28, 32.15, 28.46), "CDnCNN": (34.48, 32.03, 28.85), "DRUNet": (35.31, 32.89, 29.86),
+                "best published": (35.43, 33.02, 29.94)},
+}
+REFERENCE = ROOT.parent / "shared" / "reference" / "dncnn_sigma25_keras2.h5"
+
+
+def load_method(name: str):
+    if name in METHODS:
+        return ClassicalDenoiser(name)
+    if name == "dncnn-official":
+        from imgdenoise.inference import Denoiser
+        from imgdenoise.legacy import import_keras2_weights
+        from imgdenoise.pretrained import card_for_model
+
+        model = import_keras2_weights("dncnn", REFERENCE)
+        return Denoiser({1: (model, card_for_model(model))})
+    from imgdenoise import load_model
+
+    return load_model(name)
+
+
+def applies(name: str, denoiser, colour: bool, sigma: float) -> bool:
+    """Whether a method is measured on a set: the official DnCNN only at gray sigma 25."""
+    if name == "dncnn-official":
+        return not colour and sigma == 25 and REFERENCE.is_file()
+    variants = getattr(denoiser, "variants", None)
+    if variants is not None and colour and 3 not in variants:
+        return False  # no colour weights shipped: gray-only models are not scored on colour sets
+    return True
+
+
+def markdown(records, sets, sigmas, methods):
+    out = []
+    for set_name in sets:
+        rows = [r for r in records if r["dataset"] == set_name]
+        if not rows:
+            continue
+        out += [f"**{set_name}** (PSNR dB / SSIM; sigma {', '.join(f'{s:g}' for s in sigmas)})", "",
+                "| method | " + " | ".join(f"sigma {s:g}" for s in sigmas) + " | s / MP |",
+                "|---|" + "---|" * (len(sigmas) + 1)]
+        for method in methods:
+            cells, speed = [], []
+            for s in sigmas:
+                hit = [r for r in rows if r["method"] == method and r["sigma"] == s]
+                cells.append(f"{hit[0]['psnr']:.2f} / {hit[0]['ssim']:.4f}" if hit else "-")
+                speed += [h["seconds_per_mpix"] for h in hit]
+            if speed:
+                out.append(f"| {method} (measured) | " + " | ".join(cells) + f" | {sum(speed) / len(speed):.2f} |")
+        for name, values in PUBLISHED.get(set_name, {}).items():
+            published = dict(zip((15.0, 25.0, 50.0), values))
+            out.append(f"| {name} (published) | " + " | ".join(f"{published[s]:.2f}" if s in published else "-"
+                                                               for s in sigmas) + " | |")
+        out.append("")
+    return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default=str(DATASETS / "test"), help="folder holding the benchmark sets")
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--sigmas", type=float, nargs="+", default=[15.0, 25.0, 50.0])
+    parser.add_argument("--methods", nargs="+",
+                        default=["unet", "dncnn", "dncnn-official", "bm3d", "nlm", "tv", "wavelet", "noisy"])
+    parser.add_argument("--json", default=None, help="write all records (with per-image values) here")
+    parser.add_argument("--update-docs", action="store_true")
+    args = parser.parse_args()
+
+    started = time.time()
+    records = []
+    for name in args.methods:
+        try:
+            denoiser = load_method(name)
+        except (ValueError, FileNotFoundError) as error:
+            print(f"skipping {name}: {error}", file=sys.stderr)
+            continue
+        for set_name in args.sets:
+            colour = SETS[set_name]
+            sigmas = [s for s in args.sigmas if applies(name, denoiser, colour, s)]
+            if sigmas:
+                records += evaluate(denoiser, Path(args.datasets) / set_name, sigmas, method=name, gray=not colour)
+                print(f"{name} on {set_name}: " + ", ".join(f"{r['sigma']:g}: {r['psnr']:.2f}"
+                                                            for r in records[-len(sigmas):]), flush=True)
+    table = markdown(records, args.sets, args.sigmas, args.methods)
+    print(table)
+    if args.json:
+        Path(args.json).write_text(json.dumps(records, indent=1) + "\n")
+    if args.update_docs:
+        command = "python benchmarks/quality.py " + " ".join(sys.argv[1:])
+        update_section("quality", f"""
+## Quality: shipped models against DnCNN, BM3D and the classics
+
+Command: `{command.strip()}`, {today()}, {machine()}; {time.time() - started:.0f} s in all.
+"(measured)" rows are computed in this run on identical noisy inputs; "(published)" rows are the
+papers' figures for reference. s / MP is the mean wall-clock seconds per megapixel on this machine.
+
+{table}
+""")
+
+
+if __name__ == "__main__":
+    main()
