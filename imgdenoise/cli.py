@@ -272,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loss", default="mse", choices=["mse", "l1", "charbonnier", "bce", "ssim"])
     p.add_argument("--patch-size", type=int, default=64)
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=None, help="default 10; with --resume, the run's own")
     p.add_argument("--steps", type=int, default=500, help="batches per epoch")
     p.add_argument("--lr", type=float, default=1e-3, help="initial learning rate")
     p.add_argument("--schedule", default="cosine", choices=["cosine", "step", "constant"])

@@ -51,7 +51,7 @@ class TrainConfig:
     loss: str = "mse"
     patch_size: int = 64
     batch_size: int = 16
-    epochs: int = 10
+    epochs: int | None = None  # default 10; when resuming, None keeps the run's own value
     steps_per_epoch: int = 500
     learning_rate: float = 1e-3
     schedule: str = "cosine"  # cosine | constant | step
@@ -307,8 +307,10 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
         if not checkpoint.exists():
             raise FileNotFoundError(f"{checkpoint}: nothing to resume")
         saved = json.loads((run / "config.json").read_text())
-        saved.update(epochs=config.epochs)  # resuming may extend a run, nothing else
+        if config.epochs is not None:
+            saved.update(epochs=config.epochs)  # resuming may extend a run, nothing else
         config = TrainConfig(**{**saved, "sigma": tuple(saved["sigma"])})
+    config.epochs = config.epochs or 10
     config.precision = resolve_precision(config.precision)
     spec = get_spec(config.model)
     architecture = {"name": config.model, **config.model_config, "channels": config.channels}
