@@ -80,7 +80,8 @@ def cmd_denoise(args):
         dst = output_path_for(src, args.output, many)
         try:
             done.append(denoise_file(denoiser, src, dst, sigma=args.sigma, overwrite=args.overwrite,
-                                     tile=args.tile, overlap=args.overlap, ensemble=args.ensemble,
+                                     tile=args.tile or "auto", overlap=args.overlap, ensemble=args.ensemble,
+                                     max_memory=int(args.max_memory * 2**30),
                                      max_pixels=args.max_pixels))
         except Exception as error:  # one bad file must not stop the batch
             failures.append(src)
@@ -226,7 +227,9 @@ def cmd_demo(args):
 def _add_denoise_options(p):
     p.add_argument("--model", default="default", help="shipped model name (unet, dncnn, seed), .keras path, "
                    "or classical method (bm3d, nlm, tv, wavelet)")
-    p.add_argument("--tile", type=int, default=None, help="tile size in pixels (default: whole image)")
+    p.add_argument("--tile", type=int, default=None,
+                   help="tile size in pixels (default: automatic, tiles only images too big for --max-memory)")
+    p.add_argument("--max-memory", type=float, default=1.0, help="GiB of activations per forward pass (auto tiling)")
     p.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels")
 
 

@@ -20,8 +20,8 @@ from imgdenoise.data import augment
 from imgdenoise.noise import estimate_sigma
 from imgdenoise.pretrained import WEIGHTS_DIR, card_for_model, load_pretrained, shipped_cards
 
-DEFAULT_TILE = 512
 DEFAULT_OVERLAP = 64
+DEFAULT_MAX_MEMORY = 1 << 30  # bytes of activations one forward pass may use (automatic tiling)
 
 
 def check_image(image) -> np.ndarray:
@@ -91,6 +91,19 @@ def _tile_starts(size: int, tile: int, step: int) -> list[int]:
     return sorted(set(starts))
 
 
+def auto_tile(model, shape, max_memory: int = DEFAULT_MAX_MEMORY) -> int | None:
+    """Tile size keeping one forward pass under ``max_memory`` bytes, or None if the image fits.
+
+    Activation memory per pixel is estimated as 8 live float32 tensors of the model's
+    full-resolution width (the first convolution's channels).
+    """
+    width = next((layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)), 64)
+    max_pixels = max_memory // (8 * 4 * width)
+    if shape[0] * shape[1] <= max_pixels:
+        return None
+    return max(64, int(np.sqrt(max_pixels)) // 64 * 64)
+
+
 class Denoiser:
     """A Keras denoising model plus what it takes to apply it (see module docstring).
 
@@ -121,19 +134,22 @@ class Denoiser:
         other = next(iter(self.variants))
         return self.variants[other], other
 
-    def denoise(self, image, sigma=None, *, tile: int | None = None, overlap: int = DEFAULT_OVERLAP,
-                ensemble: bool = False) -> np.ndarray:
+    def denoise(self, image, sigma=None, *, tile: int | str | None = "auto", overlap: int = DEFAULT_OVERLAP,
+                ensemble: bool = False, max_memory: int = DEFAULT_MAX_MEMORY) -> np.ndarray:
         """Denoise ``image`` (H, W[, C]) in [0, 1]; returns the same shape, float32.
 
         Args:
             sigma: noise level on the 0-255 scale (number or (H, W) map); None estimates it.
             tile: process in tiles of this size (pixels) with ``overlap`` pixels of
-                shared context, blended; None processes the whole image at once.
+                shared context, blended; None processes the whole image at once;
+                ``"auto"`` tiles only images whose activations would exceed ``max_memory`` bytes.
             ensemble: average the 8 flips/rotations (x8 self-ensemble, ~8x slower).
         """
         squeeze = np.ndim(image) == 2
         image = check_image(image)
         (model, card), channels = self._variant(image.shape[-1])
+        if tile == "auto":
+            tile = auto_tile(model, image.shape[:2], max_memory)
         sigma_map = sigma_map_for(image, sigma) if card.get("noise_conditional") else None
         if image.shape[-1] == channels:
             out = self._denoise_matched(model, card, image, sigma_map, tile, overlap, ensemble)

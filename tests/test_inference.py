@@ -60,3 +60,16 @@ def test_bad_arrays_are_refused_clearly(bad, message):
 def test_absurd_sigma_is_refused(sigma):
     with pytest.raises(ValueError, match="sigma"):
         tiny_denoiser("unet", 1).denoise(np.zeros((8, 8), np.float32), sigma)
+
+
+def test_auto_tiling_bounds_memory_and_matches_whole_image():
+    from imgdenoise.inference import auto_tile
+
+    denoiser = tiny_denoiser("dncnn", 1)
+    model = denoiser.variants[1][0]
+    assert auto_tile(model, (100, 100), max_memory=1 << 30) is None
+    assert auto_tile(model, (4000, 6000), max_memory=64 << 20) == 512  # 8 x 4 bytes x 8 channels per pixel
+    image = np.random.default_rng(0).random((300, 200, 1)).astype(np.float32)
+    budget = 8 * 4 * 8 * 128 * 128  # forces 128-pixel tiles
+    np.testing.assert_allclose(denoiser.denoise(image, 10, max_memory=budget), denoiser.denoise(image, 10, tile=None),
+                               atol=1e-4)
