@@ -72,3 +72,12 @@ def test_compare_figure(tmp_path, gray_image, capsys):
     assert (tmp_path / "f.png").stat().st_size > 0
     out = capsys.readouterr().out
     assert "wavelet" in out and "PSNR" in out
+
+
+def test_denoise_keeps_alpha_and_bit_depth(tmp_path, tiny_model, rgb_image):
+    alpha = np.linspace(0, 1, rgb_image.shape[0] * rgb_image.shape[1], dtype=np.float32).reshape(*rgb_image.shape[:2], 1)
+    src = write_image(tmp_path / "rgba.png", rgb_image, bit_depth=16, alpha=alpha)
+    assert main(["denoise", str(src), "-o", str(tmp_path / "out.png"), "--model", str(tiny_model), "-q"]) == 0
+    out = read_image(tmp_path / "out.png")
+    assert out.bit_depth == 16 and out.pixels.shape == rgb_image.shape
+    np.testing.assert_array_equal(out.alpha, read_image(src).alpha)

@@ -73,3 +73,14 @@ def test_auto_tiling_bounds_memory_and_matches_whole_image():
     budget = 8 * 4 * 8 * 128 * 128  # forces 128-pixel tiles
     np.testing.assert_allclose(denoiser.denoise(image, 10, max_memory=budget), denoiser.denoise(image, 10, tile=None),
                                atol=1e-4)
+
+
+def test_spatially_varying_sigma_map_conditions_each_region():
+    image = np.random.default_rng(0).random((16, 32, 1)).astype(np.float32)
+    denoiser = tiny_denoiser("unet", 1)
+    sigma_map = np.concatenate([np.full((16, 16), 5.0), np.full((16, 16), 60.0)], axis=1)
+    varying = denoiser.denoise(image, sigma_map)
+    assert not np.allclose(varying, denoiser.denoise(image, 5.0))
+    assert not np.allclose(varying, denoiser.denoise(image, 60.0))
+    with pytest.raises(ValueError, match="does not match"):
+        denoiser.denoise(image, np.ones((8, 8)))
