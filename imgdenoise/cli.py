@@ -109,8 +109,9 @@ def cmd_evaluate(args):
         except (ValueError, FileNotFoundError) as error:
             _error(str(error))
             return 2
-        for folder in args.data:
-            records += evaluate(denoiser, folder, args.sigma, method=name, gray=args.gray, blind=args.blind,
+        all_folders = all(Path(d).is_dir() for d in args.data)
+        for data in (args.data if all_folders else [args.data]):
+            records += evaluate(denoiser, data, args.sigma, method=name, gray=args.gray, blind=args.blind,
                                 tile=args.tile)
     print(format_table(records))
     if args.json:
@@ -251,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="PSNR/SSIM on a benchmark folder with the field's protocol")
     p.add_argument("--model", nargs="+", help="shipped model names or .keras paths")
     p.add_argument("--method", nargs="+", help="classical methods: bm3d, nlm, tv, wavelet, noisy")
-    p.add_argument("--data", nargs="+", required=True, help="folders of clean test images")
+    p.add_argument("--data", nargs="+", required=True,
+                   help="folders of clean test images (each scored as a set), or image files/globs (one set)")
     p.add_argument("--sigma", type=float, nargs="+", default=[25.0])
     p.add_argument("--gray", action="store_true", help="convert colour images to gray (luma)")
     p.add_argument("--blind", action="store_true", help="do not tell the methods sigma (they estimate it)")

@@ -19,10 +19,14 @@ from imgdenoise.metrics import psnr, ssim
 from imgdenoise.noise import add_protocol_noise
 
 
-def load_benchmark(folder, gray: bool = False) -> list[tuple[str, np.ndarray]]:
-    """``(name, clean image)`` pairs of a benchmark folder; ``gray`` converts colour to luma."""
+def load_benchmark(source, gray: bool = False) -> list[tuple[str, np.ndarray]]:
+    """``(name, clean image)`` pairs of a folder, a file, a glob or a list of them; ``gray`` converts to luma."""
+    from imgdenoise.inference import expand_inputs
+
+    sources = [source] if isinstance(source, (str, Path)) else list(source)
+    paths = [p for src in sources for p in (list_images(src) if Path(src).is_dir() else expand_inputs([src]))]
     images = []
-    for path in list_images(folder):
+    for path in paths:
         pixels = read_image(path).pixels
         images.append((path.name, to_channels(pixels, 1) if gray else pixels))
     return images
@@ -53,19 +57,22 @@ def evaluate_denoiser(denoiser, images, sigma: float, *, method: str, dataset: s
 
 
 def evaluate(denoiser, folder, sigmas, *, method: str | None = None, gray: bool = False, blind: bool = False,
-             progress: bool = True, **denoise_kwargs) -> list[dict]:
-    """Evaluate a denoiser on a folder at each sigma; a list of records (see :func:`evaluate_denoiser`)."""
-    folder = Path(folder)
+             progress: bool = True, dataset: str | None = None, **denoise_kwargs) -> list[dict]:
+    """Evaluate a denoiser on a folder (or files, globs) at each sigma; a list of records
+    (see :func:`evaluate_denoiser`). ``dataset`` names the set in the records (default: the folder name)."""
     images = load_benchmark(folder, gray=gray)
+    if not images:
+        raise ValueError(f"{folder}: no images to evaluate")
+    dataset = dataset or (Path(folder).name if isinstance(folder, (str, Path)) else "images")
     method = method or getattr(denoiser, "name", "model")
     records = []
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(images) * len(sigmas), desc=f"{method} on {folder.name}", unit="img", leave=False)
+        bar = tqdm(total=len(images) * len(sigmas), desc=f"{method} on {dataset}", unit="img", leave=False)
     for sigma in sigmas:
-        records.append(evaluate_denoiser(denoiser, images, float(sigma), method=method, dataset=folder.name,
+        records.append(evaluate_denoiser(denoiser, images, float(sigma), method=method, dataset=dataset,
                                          blind=blind, progress=bar.update if bar else None, **denoise_kwargs))
     if bar:
         bar.close()

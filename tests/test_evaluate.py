@@ -43,3 +43,9 @@ def test_blind_evaluation_estimates_sigma(image_folder):
     told = evaluate(ClassicalDenoiser("wavelet"), image_folder, [25], progress=False)[0]
     blind = evaluate(ClassicalDenoiser("wavelet"), image_folder, [25], progress=False, blind=True)[0]
     assert abs(told["psnr"] - blind["psnr"]) < 0.5
+
+
+def test_evaluate_on_a_list_of_files_and_globs(image_folder):
+    records = evaluate(ClassicalDenoiser("noisy"), [str(image_folder / "img0.png"), str(image_folder / "img1*")],
+                       [25], progress=False, dataset="two")
+    assert records[0]["images"] == 2 and records[0]["dataset"] == "two"
