@@ -294,6 +294,66 @@ def _compile(model: keras.Model, config: TrainConfig):
     model.compile(optimizer=optimizer, loss=get_loss(config.loss), metrics=[psnr_metric])
 
 
+def _resolved(config: TrainConfig, run: Path, resume: bool) -> TrainConfig:
+    """The run's options: the saved ones when resuming (``epochs`` may be extended), defaults filled in."""
+    if resume:
+        if not (run / "checkpoint.keras").exists():
+            raise FileNotFoundError(f"{run / 'checkpoint.keras'}: nothing to resume")
+        saved = json.loads((run / "config.json").read_text())
+        if config.epochs is not None:
+            saved.update(epochs=config.epochs)  # resuming may extend a run, nothing else
+        config = TrainConfig(**{**saved, "sigma": tuple(saved["sigma"])})
+    config.epochs = config.epochs or 10
+    config.precision = resolve_precision(config.precision)
+    return config
+
+
+def _datasets(config: TrainConfig, noise_conditional: bool, multiple: int):
+    """The random-patch training dataset and the fixed validation batch."""
+    clean, noisy, val_clean, val_noisy = _load_data(config, config.channels)
+    lo, hi = config.sigma
+    val_sigmas = config.val_sigmas or ((lo,) if lo == hi else tuple(np.linspace(max(lo, 5), hi, 4)))
+    train_data = PatchDataset(clean, noise=GaussianNoise((lo, hi)), noisy_images=noisy,
+                              patch_size=config.patch_size, batch_size=config.batch_size,
+                              steps=config.steps_per_epoch, noise_conditional=noise_conditional, seed=config.seed)
+    val_data = validation_set(val_clean, sigmas=val_sigmas, crop=config.val_crop, multiple=multiple,
+                              noise_conditional=noise_conditional, seed=config.seed, noisy_images=val_noisy)
+    return train_data, val_data
+
+
+def _model_for_run(config: TrainConfig, architecture: dict, checkpoint: Path, resume: bool, verbose: int):
+    """The checkpointed model (resume), or a new compiled one, optionally warm-started."""
+    with dtype_policy(config.precision):
+        if resume:
+            return keras.saving.load_model(checkpoint)
+        model = build_model(**architecture)
+        if config.init_from:
+            source = keras.saving.load_model(config.init_from, compile=False, safe_mode=True)
+            copied = transfer_weights(source, model)
+            if verbose:
+                print(f"initialised {len(copied)} of {len([l for l in model.layers if l.weights])} "
+                      f"layers from {config.init_from}")
+        _compile(model, config)
+    return model
+
+
+def _callbacks(run: Path, train_data: PatchDataset, card: dict, ema: bool) -> list:
+    best = json.loads((run / "best.json").read_text())["validation_psnr"] if (run / "best.json").exists() else -np.inf
+    _align_csv_log(run / "log.csv", ["loss", "lr", "psnr", "val_loss", "val_psnr"])
+    callbacks = [
+        DataEpoch(train_data),
+        LearningRateLog(),
+        CheckpointEveryEpoch(run / "checkpoint.keras"),
+        BestModel(run, card, best),
+        keras.callbacks.CSVLogger(str(run / "log.csv"), append=True),
+        keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False),
+        CurvesPlot(run / "log.csv", run / "curves.png"),
+    ]
+    if ema:  # validation (and so the best model) uses the EMA weights
+        callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))
+    return callbacks
+
+
 def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Path:
     """Train a model as described by ``config``; returns the run folder.
 
@@ -302,16 +362,7 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     epoch's remaining batches from the saved weights).
     """
     run = Path(config.out)
-    checkpoint = run / "checkpoint.keras"
-    if resume:
-        if not checkpoint.exists():
-            raise FileNotFoundError(f"{checkpoint}: nothing to resume")
-        saved = json.loads((run / "config.json").read_text())
-        if config.epochs is not None:
-            saved.update(epochs=config.epochs)  # resuming may extend a run, nothing else
-        config = TrainConfig(**{**saved, "sigma": tuple(saved["sigma"])})
-    config.epochs = config.epochs or 10
-    config.precision = resolve_precision(config.precision)
+    config = _resolved(config, run, resume)
     spec = get_spec(config.model)
     architecture = {"name": config.model, **config.model_config, "channels": config.channels}
     multiple = spec.multiple_for(architecture)
@@ -320,46 +371,13 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     run.mkdir(parents=True, exist_ok=True)
     _atomic_write_json(run / "config.json", dataclasses.asdict(config))
 
-    clean, noisy, val_clean, val_noisy = _load_data(config, config.channels)
-    lo, hi = config.sigma
-    val_sigmas = config.val_sigmas or ((lo,) if lo == hi else tuple(np.linspace(max(lo, 5), hi, 4)))
-    train_data = PatchDataset(clean, noise=GaussianNoise((lo, hi)), noisy_images=noisy,
-                              patch_size=config.patch_size, batch_size=config.batch_size,
-                              steps=config.steps_per_epoch, noise_conditional=spec.noise_conditional,
-                              seed=config.seed)
-    val_data = validation_set(val_clean, sigmas=val_sigmas, crop=config.val_crop, multiple=multiple,
-                              noise_conditional=spec.noise_conditional, seed=config.seed, noisy_images=val_noisy)
-
+    train_data, val_data = _datasets(config, spec.noise_conditional, multiple)
     keras.utils.set_random_seed(config.seed)
-    with dtype_policy(config.precision):
-        if resume:
-            model = keras.saving.load_model(checkpoint)
-        else:
-            model = build_model(**architecture)
-            if config.init_from:
-                source = keras.saving.load_model(config.init_from, compile=False, safe_mode=True)
-                copied = transfer_weights(source, model)
-                if verbose:
-                    print(f"initialised {len(copied)} of {len([l for l in model.layers if l.weights])} "
-                          f"layers from {config.init_from}")
-            _compile(model, config)
+    checkpoint = run / "checkpoint.keras"
+    model = _model_for_run(config, architecture, checkpoint, resume, verbose)
     initial_epoch = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // config.steps_per_epoch
     train_data.set_epoch(initial_epoch)  # Keras may draw the first batches before any epoch callback
-
-    _align_csv_log(run / "log.csv", ["loss", "lr", "psnr", "val_loss", "val_psnr"])
-    card = model_card(config, architecture)
-    best = json.loads((run / "best.json").read_text())["validation_psnr"] if (run / "best.json").exists() else -np.inf
-    callbacks = [
-        DataEpoch(train_data),
-        LearningRateLog(),
-        CheckpointEveryEpoch(checkpoint),
-        BestModel(run, card, best),
-        keras.callbacks.CSVLogger(str(run / "log.csv"), append=True),
-        keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False),
-        CurvesPlot(run / "log.csv", run / "curves.png"),
-    ]
-    if config.ema > 0:
-        callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))
+    callbacks = _callbacks(run, train_data, model_card(config, architecture), ema=config.ema > 0)
     started = time.time()
     try:
         model.fit(train_data, validation_data=val_data, batch_size=config.batch_size, epochs=config.epochs,
