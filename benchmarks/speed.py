@@ -61,7 +61,7 @@ def main():
     rows = []
     for label, architecture in ARCHITECTURES.items():
         denoiser = denoiser_for(architecture)
-        model = next(iter(denoiser.variants.values()))[0]
+        model = next(iter(denoiser.variants.values())).model
         speeds = [throughput(denoiser, size, args.repeats) for size in args.sizes]
         rows.append((label, model.count_params(), flops_per_pixel(model), speeds))
         print(label, f"{rows[-1][2] / 1e6:.3f} MFLOP/px", " ".join(f"{s:.2f} MP/s" for s in speeds), flush=True)

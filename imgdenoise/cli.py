@@ -155,7 +155,8 @@ def cmd_pack(args):
 
     run = Path(args.run)
     denoiser = load_model(run / "best.keras")
-    model, card = next(iter(denoiser.variants.values()))
+    variant = next(iter(denoiser.variants.values()))
+    model, card = variant.model, variant.card
     card = {**card, "default": args.default}
     if args.evaluation:
         records = json.loads(Path(args.evaluation).read_text())

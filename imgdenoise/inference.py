@@ -11,6 +11,7 @@ the image. Models that are not noise-conditional (DnCNN-S, seed) ignore sigma.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import keras
@@ -104,8 +105,34 @@ def auto_tile(model, shape, max_memory: int = DEFAULT_MAX_MEMORY) -> int | None:
     return max(64, int(np.sqrt(max_pixels)) // 64 * 64)
 
 
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One Keras model of a denoiser with its model card (channels, noise-conditional, size multiple)."""
+
+    model: keras.Model
+    card: dict
+
+    @property
+    def channels(self) -> int:
+        return int(self.card.get("channels", self.model.inputs[0].shape[-1]))
+
+    @property
+    def noise_conditional(self) -> bool:
+        return bool(self.card.get("noise_conditional"))
+
+    @property
+    def multiple(self) -> int:
+        return int(self.card.get("multiple", 1))
+
+    def run(self, stacked: np.ndarray) -> np.ndarray:
+        """One forward pass on (H, W, channels [+ 1 sigma-map channel]) of a size the model accepts."""
+        batch = stacked[None]
+        inputs = [batch[..., :self.channels], batch[..., self.channels:]] if self.noise_conditional else batch
+        return np.asarray(keras.ops.convert_to_numpy(self.model(inputs, training=False))[0], np.float32)
+
+
 class Denoiser:
-    """A Keras denoising model plus what it takes to apply it (see module docstring).
+    """A denoising model plus what it takes to apply it (see module docstring).
 
     ``variants`` maps channel counts (1, 3) to ``(keras.Model, model card)``; the
     variant matching the image is used, and a gray-only or colour-only denoiser
@@ -116,23 +143,19 @@ class Denoiser:
     def __init__(self, variants: dict[int, tuple[keras.Model, dict]], name: str | None = None):
         if not variants:
             raise ValueError("a Denoiser needs at least one model")
-        self.variants = variants
-        first_card = next(iter(variants.values()))[1]
-        self.name = name or first_card["architecture"]["name"]
+        self.variants = {channels: Variant(model, card) for channels, (model, card) in variants.items()}
+        self.name = name or self.card["architecture"]["name"]
 
     @property
     def card(self) -> dict:
-        return next(iter(self.variants.values()))[1]
+        return next(iter(self.variants.values())).card
 
     @property
     def noise_conditional(self) -> bool:
-        return bool(self.card.get("noise_conditional"))
+        return next(iter(self.variants.values())).noise_conditional
 
-    def _variant(self, channels: int):
-        if channels in self.variants:
-            return self.variants[channels], channels
-        other = next(iter(self.variants))
-        return self.variants[other], other
+    def _variant(self, channels: int) -> Variant:
+        return self.variants.get(channels) or next(iter(self.variants.values()))
 
     def denoise(self, image, sigma=None, *, tile: int | str | None = "auto", overlap: int = DEFAULT_OVERLAP,
                 ensemble: bool = False, max_memory: int = DEFAULT_MAX_MEMORY) -> np.ndarray:
@@ -147,38 +170,38 @@ class Denoiser:
         """
         squeeze = np.ndim(image) == 2
         image = check_image(image)
-        (model, card), channels = self._variant(image.shape[-1])
+        variant = self._variant(image.shape[-1])
         if tile == "auto":
-            tile = auto_tile(model, image.shape[:2], max_memory)
-        sigma_map = sigma_map_for(image, sigma) if card.get("noise_conditional") else None
-        if image.shape[-1] == channels:
-            out = self._denoise_matched(model, card, image, sigma_map, tile, overlap, ensemble)
-        elif channels == 1:
-            out = np.concatenate([self._denoise_matched(model, card, image[..., c:c + 1], sigma_map, tile, overlap,
-                                                        ensemble) for c in range(image.shape[-1])], axis=-1)
-        else:
-            rgb = np.repeat(image, channels, axis=-1)
-            out = self._denoise_matched(model, card, rgb, sigma_map, tile, overlap, ensemble).mean(-1, keepdims=True)
+            tile = auto_tile(variant.model, image.shape[:2], max_memory)
+        sigma_map = sigma_map_for(image, sigma) if variant.noise_conditional else None
+
+        def apply(x):
+            return self._denoise_ensemble(variant, x, sigma_map, tile, overlap) if ensemble else \
+                self._denoise_tiled(variant, x, sigma_map, tile, overlap)
+
+        if image.shape[-1] == variant.channels:
+            out = apply(image)
+        elif variant.channels == 1:  # colour through a gray model: channel by channel
+            out = np.concatenate([apply(image[..., c:c + 1]) for c in range(image.shape[-1])], axis=-1)
+        else:  # gray through a colour model
+            out = apply(np.repeat(image, variant.channels, axis=-1)).mean(-1, keepdims=True)
         return out[..., 0] if squeeze else out
 
-    def _denoise_matched(self, model, card, image, sigma_map, tile, overlap, ensemble):
-        if not ensemble:
-            return self._denoise_tiled(model, card, image, sigma_map, tile, overlap)
+    def _denoise_ensemble(self, variant: Variant, image, sigma_map, tile, overlap):
         outputs = []
         for mode in range(8):
             x = np.ascontiguousarray(augment(image, mode))
             s = None if sigma_map is None else np.ascontiguousarray(augment(sigma_map, mode))
-            y = self._denoise_tiled(model, card, x, s, tile, overlap)
-            outputs.append(_inverse_augment(y, mode))
+            outputs.append(_inverse_augment(self._denoise_tiled(variant, x, s, tile, overlap), mode))
         return np.mean(outputs, axis=0)
 
-    def _denoise_tiled(self, model, card, image, sigma_map, tile, overlap):
-        multiple = int(card.get("multiple", 1))
+    @staticmethod
+    def _denoise_tiled(variant: Variant, image, sigma_map, tile, overlap):
+        multiple = variant.multiple
         h, w = image.shape[:2]
         stacked = image if sigma_map is None else np.concatenate([image, sigma_map], axis=-1)
         if tile is None or (h <= tile and w <= tile):
-            padded = _pad_to_multiple(stacked, multiple)
-            return self._run(model, card, padded)[:h, :w]
+            return variant.run(_pad_to_multiple(stacked, multiple))[:h, :w]
         tile = max(multiple, tile - tile % multiple)
         overlap = min(overlap - overlap % multiple, tile - multiple)
         padded = _pad_to_multiple(stacked, multiple, minimum=tile)
@@ -188,22 +211,13 @@ class Denoiser:
         step = tile - overlap
         for top in _tile_starts(ph, tile, step):
             for left in _tile_starts(pw, tile, step):
-                th, tw = min(tile, ph), min(tile, pw)
-                y = self._run(model, card, padded[top:top + th, left:left + tw])
-                wy = _ramp(th, overlap, top == 0, top + th >= ph)
-                wx = _ramp(tw, overlap, left == 0, left + tw >= pw)
+                y = variant.run(padded[top:top + tile, left:left + tile])
+                wy = _ramp(tile, overlap, top == 0, top + tile >= ph)
+                wx = _ramp(tile, overlap, left == 0, left + tile >= pw)
                 window = (wy[:, None] * wx[None, :])[..., None]
-                out[top:top + th, left:left + tw] += y * window
-                weight[top:top + th, left:left + tw] += window
+                out[top:top + tile, left:left + tile] += y * window
+                weight[top:top + tile, left:left + tile] += window
         return (out / np.maximum(weight, 1e-12))[:h, :w]
-
-    @staticmethod
-    def _run(model, card, stacked: np.ndarray) -> np.ndarray:
-        """One forward pass on an (H, W, C[+1]) array whose size the model accepts."""
-        channels = int(card.get("channels", stacked.shape[-1]))
-        batch = stacked[None]
-        inputs = [batch[..., :channels], batch[..., channels:]] if card.get("noise_conditional") else batch
-        return np.asarray(keras.ops.convert_to_numpy(model(inputs, training=False))[0], np.float32)
 
 
 def _inverse_augment(image: np.ndarray, mode: int) -> np.ndarray:

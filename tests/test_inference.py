@@ -66,7 +66,7 @@ def test_auto_tiling_bounds_memory_and_matches_whole_image():
     from imgdenoise.inference import auto_tile
 
     denoiser = tiny_denoiser("dncnn", 1)
-    model = denoiser.variants[1][0]
+    model = denoiser.variants[1].model
     assert auto_tile(model, (100, 100), max_memory=1 << 30) is None
     assert auto_tile(model, (4000, 6000), max_memory=64 << 20) == 512  # 8 x 4 bytes x 8 channels per pixel
     image = np.random.default_rng(0).random((300, 200, 1)).astype(np.float32)
