@@ -22,7 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DATASETS, ROOT, machine, today, update_section  # noqa: E402
 
-from imgdenoise.classical import METHODS, ClassicalDenoiser  # noqa: E402
 from imgdenoise.evaluate import evaluate  # noqa: E402
 
 SETS = {"BSD68": False, "Set12": False, "CBSD68": True, "Kodak24": True}  # name -> colour
@@ -39,8 +38,7 @@ REFERENCE = ROOT.parent / "shared" / "reference" / "dncnn_sigma25_keras2.h5"
 
 
 def load_method(name: str):
-    if name in METHODS:
-        return ClassicalDenoiser(name)
+    """A shipped model or classical method by name, or the DnCNN authors' weights."""
     if name == "dncnn-official":
         from imgdenoise.inference import Denoiser
         from imgdenoise.legacy import import_keras2_weights

@@ -31,17 +31,6 @@ def _error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-def load_denoiser(name: str):
-    """A CNN (shipped name or path) or a classical method (bm3d, nlm, tv, wavelet, noisy)."""
-    from imgdenoise.classical import METHODS, ClassicalDenoiser
-
-    if name in METHODS:
-        return ClassicalDenoiser(name)
-    from imgdenoise import load_model
-
-    return load_model(name)
-
-
 def cmd_train(args):
     from imgdenoise.train import TrainConfig, train
 
@@ -63,10 +52,11 @@ def cmd_train(args):
 def cmd_denoise(args):
     from tqdm import tqdm
 
+    from imgdenoise import load_model
     from imgdenoise.inference import denoise_file, expand_inputs, output_path_for
 
     try:
-        denoiser = load_denoiser(args.model)
+        denoiser = load_model(args.model)
         sources = expand_inputs(args.inputs)
     except (ValueError, FileNotFoundError) as error:
         _error(str(error))
@@ -96,6 +86,7 @@ def cmd_denoise(args):
 
 
 def cmd_evaluate(args):
+    from imgdenoise import load_model
     from imgdenoise.evaluate import evaluate, format_table
 
     names = (args.model or []) + (args.method or [])
@@ -105,7 +96,7 @@ def cmd_evaluate(args):
     records = []
     for name in names:
         try:
-            denoiser = load_denoiser(name)
+            denoiser = load_model(name)
         except (ValueError, FileNotFoundError) as error:
             _error(str(error))
             return 2

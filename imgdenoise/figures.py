@@ -31,7 +31,7 @@ def comparison_figure(clean_path, sigma: float, methods, output, *, crop=None, g
 
     Returns the figure path and ``[(method, psnr, ssim)]`` (noisy first).
     """
-    from imgdenoise.cli import load_denoiser
+    from imgdenoise import load_model
 
     output = Path(output)
     if output.exists() and not overwrite:
@@ -43,7 +43,7 @@ def comparison_figure(clean_path, sigma: float, methods, output, *, crop=None, g
     rows = [("noisy", psnr(clean, noisy), ssim(clean, noisy))]
     panels = [(f"noisy (sigma {sigma:g})\n{rows[0][1]:.2f} dB / {rows[0][2]:.3f}", noisy)]
     for name in methods:
-        restored = load_denoiser(name).denoise(noisy, sigma)
+        restored = load_model(name).denoise(noisy, sigma)
         rows.append((name, psnr(clean, restored), ssim(clean, restored)))
         panels.append((f"{name}\n{rows[-1][1]:.2f} dB / {rows[-1][2]:.3f}", restored))
     panels.append(("clean\nPSNR / SSIM", clean))

@@ -244,13 +244,18 @@ def _shipped_variants(name: str) -> dict[int, tuple[keras.Model, dict]]:
     return variants
 
 
-def load_model(name_or_path="default") -> Denoiser:
+def load_model(name_or_path="default"):
     """Load a denoiser: a shipped name (``unet``, ``dncnn``, ``seed``, ``default``), a
-    ``.keras`` file (its ``.json`` model card beside it is used when present), or a card ``.json``.
+    ``.keras`` file (its ``.json`` model card beside it is used when present), a card ``.json``,
+    or a classical method (``bm3d``, ``nlm``, ``tv``, ``wavelet``, ``noisy``).
 
     ``.keras`` files load in Keras safe mode: no code from the file is executed.
     """
+    from imgdenoise.classical import METHODS, ClassicalDenoiser
+
     text = str(name_or_path)
+    if text in METHODS:
+        return ClassicalDenoiser(text)
     path = Path(text)
     if path.suffix == ".json" and path.is_file():
         model, card = load_pretrained(path)
