@@ -56,9 +56,9 @@ def applies(name: str, denoiser, colour: bool, sigma: float) -> bool:
     if name == "dncnn-official":
         return not colour and sigma == 25 and REFERENCE.is_file()
     variants = getattr(denoiser, "variants", None)
-    if variants is not None and colour and 3 not in variants:
-        return False  # no colour weights shipped: gray-only models are not scored on colour sets
-    return True
+    # A model is scored with its own gray or colour weights only (the colour training data holds
+    # three Set12 images, so a colour model must never be scored on Set12).
+    return variants is None or (3 if colour else 1) in variants
 
 
 def markdown(records, sets, sigmas, methods):
