@@ -266,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, nargs="+", default=[25.0], metavar="S",
                    help="noise sigma (0-255), or LOW HIGH for a blind range")
     p.add_argument("--val-sigmas", type=float, nargs="+", help="sigmas of the fixed validation noise")
-    p.add_argument("--loss", default="mse", choices=["mse", "l1", "charbonnier", "bce", "ssim"])
+    p.add_argument("--loss", default=None, choices=["mse", "l1", "charbonnier", "bce", "ssim"],
+                   help="default mse; with --resume, switches the run's loss (optimizer state kept)")
     p.add_argument("--patch-size", type=int, default=64)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--epochs", type=int, default=None, help="default 10; with --resume, the run's own")

@@ -48,7 +48,7 @@ class TrainConfig:
     channels: int = 1
     sigma: tuple[float, float] = (25.0, 25.0)
     val_sigmas: tuple[float, ...] | None = None
-    loss: str = "mse"
+    loss: str | None = None  # default mse; when resuming, None keeps the run's loss, a name switches to it
     patch_size: int = 64
     batch_size: int = 16
     epochs: int | None = None  # default 10; when resuming, None keeps the run's own value
@@ -300,10 +300,11 @@ def _resolved(config: TrainConfig, run: Path, resume: bool) -> TrainConfig:
         if not (run / "checkpoint.keras").exists():
             raise FileNotFoundError(f"{run / 'checkpoint.keras'}: nothing to resume")
         saved = json.loads((run / "config.json").read_text())
-        if config.epochs is not None:
-            saved.update(epochs=config.epochs)  # resuming may extend a run, nothing else
+        # Resuming may extend a run or switch its loss (e.g. an L2 finish after L1), nothing else.
+        saved.update({key: getattr(config, key) for key in ("epochs", "loss") if getattr(config, key) is not None})
         config = TrainConfig(**{**saved, "sigma": tuple(saved["sigma"])})
     config.epochs = config.epochs or 10
+    config.loss = config.loss or "mse"
     config.precision = resolve_precision(config.precision)
     return config
 
@@ -325,7 +326,10 @@ def _model_for_run(config: TrainConfig, architecture: dict, checkpoint: Path, re
     """The checkpointed model (resume), or a new compiled one, optionally warm-started."""
     with dtype_policy(config.precision):
         if resume:
-            return keras.saving.load_model(checkpoint)
+            model = keras.saving.load_model(checkpoint)
+            if model.loss is not get_loss(config.loss):  # switch loss, keep the optimizer state
+                model.compile(optimizer=model.optimizer, loss=get_loss(config.loss), metrics=[psnr_metric])
+            return model
         model = build_model(**architecture)
         if config.init_from:
             source = keras.saving.load_model(config.init_from, compile=False, safe_mode=True)

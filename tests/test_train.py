@@ -118,3 +118,13 @@ def test_several_folders_are_pooled_with_a_holdout_from_each(image_folder, tmp_p
     clean, _, val_clean, _ = _load_data(config, channels=3)
     assert len(clean) == 5 + 2 and len(val_clean) == 1 + 1
     assert all(im.shape[-1] == 3 for im in clean + val_clean)
+
+
+def test_resume_can_switch_the_loss_and_keeps_the_optimizer(image_folder, tmp_path):
+    out = tmp_path / "run"
+    train(_config(image_folder, out, epochs=1, loss="l1"), verbose=0)
+    resumed = _config(image_folder, out, epochs=2, loss="mse")
+    train(resumed, resume=True, verbose=0)
+    assert json.loads((out / "config.json").read_text())["loss"] == "mse"
+    model = keras.saving.load_model(out / "checkpoint.keras")
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 16
