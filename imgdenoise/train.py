@@ -342,7 +342,9 @@ def _model_for_run(config: TrainConfig, architecture: dict, checkpoint: Path, re
 
 
 def _callbacks(run: Path, train_data: PatchDataset, card: dict, ema: bool) -> list:
-    best = json.loads((run / "best.json").read_text())["validation_psnr"] if (run / "best.json").exists() else -np.inf
+    # The best score so far counts only while its model is there (a fresh clone has the card, not the model).
+    has_best = (run / "best.json").exists() and (run / "best.keras").exists()
+    best = json.loads((run / "best.json").read_text())["validation_psnr"] if has_best else -np.inf
     _align_csv_log(run / "log.csv", ["loss", "lr", "psnr", "val_loss", "val_psnr"])
     callbacks = [
         DataEpoch(train_data),
