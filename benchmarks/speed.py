@@ -26,7 +26,7 @@ from imgdenoise.models.complexity import flops_per_pixel  # noqa: E402
 
 ARCHITECTURES = {
     "dncnn": {"name": "dncnn"},
-    "unet (base, shipped)": {"name": "unet", "preset": "base"},
+    "unet (base, flagship)": {"name": "unet", "preset": "base"},
     "unet (small)": {"name": "unet", "preset": "small"},
     "seed": {"name": "seed"},
 }
