@@ -34,9 +34,13 @@ def _error(message: str) -> None:
 def cmd_train(args):
     from imgdenoise.train import TrainConfig, train
 
+    if not args.train and not args.resume:
+        _error("--train is required (unless --resume continues a run)")
+        return 2
+
     config = TrainConfig(
         model=args.model, model_config=_model_config(args.model_config),
-        train=args.train[0] if len(args.train) == 1 else args.train, val=args.val, val_fraction=args.val_fraction,
+        train=(args.train[0] if len(args.train) == 1 else args.train) if args.train else "", val=args.val, val_fraction=args.val_fraction,
         paired=args.paired, channels=3 if args.color else 1, sigma=_sigma_range(args.sigma),
         val_sigmas=tuple(args.val_sigmas) if args.val_sigmas else None, loss=args.loss,
         patch_size=args.patch_size, batch_size=args.batch_size, epochs=args.epochs,
@@ -257,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a denoiser on a folder of clean images or noisy/clean pairs")
     p.add_argument("--model", default="dncnn", help="registered model name (see `imgdenoise models`)")
     p.add_argument("--model-config", nargs="*", metavar="KEY=VALUE", help="builder options, e.g. preset=small")
-    p.add_argument("--train", required=True, nargs="+",
+    p.add_argument("--train", nargs="+",
                    help="folder(s) of clean images, pooled (or, with --paired, one folder with noisy/ and clean/)")
     p.add_argument("--val", help="validation folder (default: hold out --val-fraction of --train)")
     p.add_argument("--val-fraction", type=float, default=0.05, help="share of --train held out for validation")

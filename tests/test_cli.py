@@ -81,3 +81,13 @@ def test_denoise_keeps_alpha_and_bit_depth(tmp_path, tiny_model, rgb_image):
     out = read_image(tmp_path / "out.png")
     assert out.bit_depth == 16 and out.pixels.shape == rgb_image.shape
     np.testing.assert_array_equal(out.alpha, read_image(src).alpha)
+
+
+def test_train_resume_needs_only_the_run_folder(tmp_path, image_folder, capsys):
+    common = ["--model", "dncnn", "--model-config", "depth=3", "filters=4", "--patch-size", "16",
+              "--batch-size", "2", "--steps", "2", "--precision", "float32", "--verbose", "0",
+              "--out", str(tmp_path / "run")]
+    assert main(["train", *common]) == 2 and "--train is required" in capsys.readouterr().err
+    assert main(["train", "--train", str(image_folder), "--epochs", "1", *common]) == 0
+    assert main(["train", "--out", str(tmp_path / "run"), "--resume", "--epochs", "2", "--verbose", "0"]) == 0
+    assert (tmp_path / "run" / "log.csv").read_text().count("\n") == 3  # header + 2 epochs
