@@ -9,11 +9,17 @@ Usage:
 Methods: shipped model names (unet, dncnn, seed), `dncnn-official` (the DnCNN authors' sigma-25 gray
 weights from ../shared/reference, measured where they apply), and bm3d, nlm, tv, wavelet, noisy.
 Gray sets (BSD68, Set12) use gray models; colour sets (CBSD68, Kodak24) colour ones where shipped.
+
+Classical methods are deterministic and slow (BM3D on the colour sets takes hours on 2 cores), so
+their records are cached in benchmarks/results/classical.json, keyed by method, its parameters, the library versions, sigma
+and a hash of the set's files: a rerun re-measures them only when one of those changes (--no-cache
+forces it). Every neural model is measured in the run itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -36,6 +42,42 @@ PUBLISHED = {
                 "best published": (35.43, 33.02, 29.94)},
 }
 REFERENCE = ROOT.parent / "shared" / "reference" / "dncnn_sigma25_keras2.h5"
+CLASSICAL = ("bm3d", "nlm", "tv", "wavelet", "noisy")
+CACHE = ROOT / "benchmarks" / "results" / "classical.json"
+
+
+def classical_key(name: str, folder: Path, sigma: float) -> str:
+    """Cache key of a classical method's record: what would change its result."""
+    from importlib.metadata import version
+
+    from imgdenoise import classical
+
+    files = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            files.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
+    parts = [name, f"sigma={sigma:g}", f"tv={classical.TV_WEIGHT_PER_SIGMA}", f"nlm={classical.NLM_H_PER_SIGMA}",
+             f"bm3d={version('bm3d')}", f"scikit-image={version('scikit-image')}", f"numpy={version('numpy')}",
+             f"files={files.hexdigest()[:16]}"]
+    return "|".join(parts)
+
+
+def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | None) -> list[dict]:
+    """Records of one method on one set, from the cache where a classical result is already known."""
+    if cache is None or name not in CLASSICAL:
+        return evaluate(denoiser, folder, sigmas, method=name, gray=not colour)
+    records = []
+    for sigma in sigmas:
+        key = classical_key(name, folder, sigma) + f"|gray={not colour}"
+        if key not in cache:
+            record = evaluate(denoiser, folder, [sigma], method=name, gray=not colour)[0]
+            cache[key] = {**record, "measured": today()}
+            CACHE.parent.mkdir(parents=True, exist_ok=True)
+            tmp = CACHE.with_name(f".{CACHE.name}.tmp")
+            tmp.write_text(json.dumps(cache, indent=1) + "\n")
+            tmp.replace(CACHE)
+        records.append(cache[key])
+    return records
 
 
 def load_method(name: str):
@@ -87,6 +129,13 @@ def markdown(records, sets, sigmas, methods):
     return "\n".join(out)
 
 
+def classical_dates(records) -> str:
+    dates = sorted({r["measured"] for r in records if r["method"] in CLASSICAL and "measured" in r})
+    if not dates:
+        return "in this run"
+    return "by this script on " + ", ".join(dates) + " (cached, see the script's docstring)"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default=str(DATASETS / "test"), help="folder holding the benchmark sets")
@@ -94,11 +143,13 @@ def main():
     parser.add_argument("--sigmas", type=float, nargs="+", default=[15.0, 25.0, 50.0])
     parser.add_argument("--methods", nargs="+",
                         default=["unet", "dncnn", "dncnn-official", "bm3d", "nlm", "tv", "wavelet", "noisy"])
+    parser.add_argument("--no-cache", action="store_true", help="re-measure the classical methods too")
     parser.add_argument("--json", default=None, help="write all records (with per-image values) here")
     parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
 
     started = time.time()
+    cache = None if args.no_cache else (json.loads(CACHE.read_text()) if CACHE.is_file() else {})
     records = []
     for name in args.methods:
         try:
@@ -110,7 +161,7 @@ def main():
             colour = SETS[set_name]
             sigmas = [s for s in args.sigmas if applies(name, denoiser, colour, s)]
             if sigmas:
-                records += evaluate(denoiser, Path(args.datasets) / set_name, sigmas, method=name, gray=not colour)
+                records += measure(name, denoiser, Path(args.datasets) / set_name, colour, sigmas, cache)
                 print(f"{name} on {set_name}: " + ", ".join(f"{r['sigma']:g}: {r['psnr']:.2f}"
                                                             for r in records[-len(sigmas):]), flush=True)
     table = markdown(records, args.sets, args.sigmas, args.methods)
@@ -123,7 +174,8 @@ def main():
 ## Quality: shipped models against DnCNN, BM3D and the classics
 
 Command: `{command.strip()}`, {today()}, {machine()}; {time.time() - started:.0f} s in all.
-"(measured)" rows are computed in this run on identical noisy inputs; "(published)" rows are the
+"(measured)" rows are computed on identical noisy inputs on this machine: the neural models in
+this run, the classical methods {classical_dates(records)}; "(published)" rows are the
 papers' figures for reference. s / MP is the mean wall-clock seconds per megapixel on this machine.
 
 {table}
