@@ -60,7 +60,7 @@ def cmd_denoise(args):
     from imgdenoise.inference import denoise_file, expand_inputs, output_path_for
 
     try:
-        denoiser = load_model(args.model)
+        denoiser = load_model(args.model, runtime=args.runtime)
         sources = expand_inputs(args.inputs)
     except (ValueError, FileNotFoundError) as error:
         _error(str(error))
@@ -221,6 +221,20 @@ def cmd_demo(args):
     return demo(args.output, sigma=args.sigma, model=args.model)
 
 
+def cmd_export(args):
+    from imgdenoise import load_model
+    from imgdenoise.export import export_denoiser
+
+    try:
+        written = export_denoiser(load_model(args.model), args.output, args.format)
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        _error(str(error))
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 def _add_denoise_options(p):
     p.add_argument("--model", default="default", help="shipped model name (unet, dncnn, seed), .keras path, "
                    "or classical method (bm3d, nlm, tv, wavelet)")
@@ -228,6 +242,9 @@ def _add_denoise_options(p):
                    help="tile size in pixels (default: automatic, tiles only images too big for --max-memory)")
     p.add_argument("--max-memory", type=float, default=1.0, help="GiB of activations per forward pass (auto tiling)")
     p.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels")
+    p.add_argument("--runtime", default="keras", choices=["keras", "xla", "eager", "onnx"],
+                   help="keras: compiled Keras predict step (default); xla: XLA-compiled; eager: plain calls; "
+                        "onnx: ONNX Runtime (an exported .onnx --model, or shipped weights exported once to a cache)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -321,6 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output PNG")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("export", help="export a model for deployment (SavedModel, ONNX, TFLite)")
+    p.add_argument("model", help="shipped model name (unet, dncnn, ...) or .keras path")
+    p.add_argument("--format", required=True, choices=["savedmodel", "onnx", "tflite"])
+    p.add_argument("-o", "--output", required=True,
+                   help="output path; a model with gray and colour weights writes PATH-gray and PATH-color")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="denoise a sample image with the shipped default model")
     p.add_argument("-o", "--output", default="demo-output")

@@ -16,6 +16,7 @@ import numpy as np
 
 from imgdenoise.io import is_image_file, read_image, to_channels
 from imgdenoise.noise import GaussianNoise
+from imgdenoise.transforms import dihedral
 
 
 def list_images(folder) -> list[Path]:
@@ -50,12 +51,6 @@ def load_paired_folders(root, channels: int) -> tuple[list[np.ndarray], list[np.
         if a.shape != b.shape:
             raise ValueError(f"{root}: {name} differs in size between noisy/ {a.shape} and clean/ {b.shape}")
     return noisy, clean
-
-
-def augment(patch: np.ndarray, mode: int) -> np.ndarray:
-    """One of the 8 dihedral transforms (``mode`` 0-7) of an (H, W, C) patch."""
-    patch = np.rot90(patch, k=mode % 4, axes=(0, 1))
-    return patch[:, ::-1] if mode >= 4 else patch
 
 
 class PatchDataset(keras.utils.PyDataset):
@@ -98,10 +93,10 @@ class PatchDataset(keras.utils.PyDataset):
         top = rng.integers(0, image.shape[0] - p + 1)
         left = rng.integers(0, image.shape[1] - p + 1)
         mode = rng.integers(0, 8)
-        clean = augment(image[top:top + p, left:left + p], mode)
+        clean = dihedral(image[top:top + p, left:left + p], mode)
         if self.noisy_images is None:
             return clean, None
-        return clean, augment(self.noisy_images[index][top:top + p, left:left + p], mode)
+        return clean, dihedral(self.noisy_images[index][top:top + p, left:left + p], mode)
 
     def __getitem__(self, index):
         rng = np.random.default_rng((self.seed, self.epoch, index))

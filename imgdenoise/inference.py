@@ -1,34 +1,46 @@
-"""Apply a denoiser to arrays: sigma handling, channel adaptation, padding, tiling, self-ensemble.
+"""Apply a denoiser to arrays: sigma handling, channel adaptation, tiling, self-ensemble, runtimes.
 
 The contract of every denoiser in imgdenoise (CNN or classical)::
 
     denoiser.denoise(image, sigma=None) -> image
 
-``image`` is (H, W) or (H, W, C) float32 in [0, 1] (C = 1 or 3); ``sigma`` is on
-the 0-255 scale: a number, a per-pixel map (H, W), or None to estimate it from
-the image. Models that are not noise-conditional (DnCNN-S, seed) ignore sigma.
+``image`` is (H, W) or (H, W, C) float32 in [0, 1] (C = 1 or 3; uint8/uint16 arrays are
+scaled by their maximum); ``sigma`` is on the 0-255 scale: a number, a per-pixel map (H, W),
+or None to estimate it from the image. Models that are not noise-conditional (DnCNN-S, seed)
+ignore sigma.
+
+Large images are processed in tiles whose size follows a memory budget, blended over their
+overlap, and produced band by band (:meth:`Denoiser.denoise_rows`), so an output can be written
+to disk while the rest is still being computed. The network itself runs through a *runtime*:
+``keras`` (the Keras backend's compiled predict step), ``xla`` (the same, XLA-compiled),
+``eager`` (plain calls) or ``onnx`` (ONNX Runtime on an exported model, without TensorFlow).
+This module imports Keras only when a Keras model is loaded.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import os
 from pathlib import Path
 
-import keras
 import numpy as np
 
-from imgdenoise.data import augment
 from imgdenoise.noise import estimate_sigma
-from imgdenoise.pretrained import WEIGHTS_DIR, card_for_model, load_pretrained, shipped_cards
+from imgdenoise.transforms import dihedral, inverse_dihedral
 
 DEFAULT_OVERLAP = 64
 DEFAULT_MAX_MEMORY = 1 << 30  # bytes of activations one forward pass may use (automatic tiling)
+RUNTIMES = ("keras", "xla", "eager", "onnx")
+DEFAULT_RUNTIME = "keras"
+ESTIMATE_CROP = 1024  # sigma of larger images is estimated on a central crop of this size
 
 
 def check_image(image) -> np.ndarray:
-    """Validate an input array; returns float32 (H, W, C). Raises ValueError naming the problem."""
+    """Validate an input array; returns (H, W, C) float32, or uint8/uint16 unchanged.
+
+    Raises ValueError naming the problem.
+    """
     image = np.asarray(image)
-    if image.dtype.kind not in "fui" or image.dtype.kind == "c":
+    if image.dtype.kind not in "fui":
         raise ValueError(f"image must be a real numeric array, got dtype {image.dtype}")
     if image.ndim == 2:
         image = image[..., None]
@@ -36,34 +48,61 @@ def check_image(image) -> np.ndarray:
         raise ValueError(f"image must have shape (H, W), (H, W, 1) or (H, W, 3), got {image.shape}")
     if min(image.shape[:2]) < 1:
         raise ValueError(f"image is empty: shape {image.shape}")
-    image = image.astype(np.float32)
+    if image.dtype in (np.uint8, np.uint16):
+        return image
+    image = image.astype(np.float32, copy=False)
     if not np.all(np.isfinite(image)):
         raise ValueError("image contains NaN or Inf values")
     return image
 
 
-def sigma_map_for(image: np.ndarray, sigma) -> np.ndarray:
-    """(H, W, 1) float32 map of sigma / 255 from a number, an (H, W[, 1]) map, or None (estimated)."""
-    if sigma is None:
-        sigma = estimate_sigma(image)
+def pixel_scale(image: np.ndarray) -> float:
+    """Factor taking ``image``'s values to [0, 1]: 1/255 for uint8, 1/65535 for uint16, else 1."""
+    return {np.dtype(np.uint8): 1 / 255.0, np.dtype(np.uint16): 1 / 65535.0}.get(image.dtype, 1.0)
+
+
+def estimate_image_sigma(image: np.ndarray) -> float:
+    """:func:`~imgdenoise.noise.estimate_sigma` of ``image`` (any size, float or integer);
+    images larger than ``ESTIMATE_CROP`` a side are measured on their central crop."""
+    h, w = image.shape[:2]
+    top, left = max(0, (h - ESTIMATE_CROP) // 2), max(0, (w - ESTIMATE_CROP) // 2)
+    crop = image[top:top + ESTIMATE_CROP, left:left + ESTIMATE_CROP]
+    return estimate_sigma(crop.astype(np.float32) * pixel_scale(image))
+
+
+def check_sigma(sigma, shape) -> float | np.ndarray:
+    """A validated sigma (0-255): a float, or an (H, W, 1) float32 map matching ``shape``."""
     sigma = np.asarray(sigma, np.float32)
     if not np.all(np.isfinite(sigma)) or np.any(sigma < 0) or np.any(sigma > 255):
-        raise ValueError(f"sigma must be finite and within [0, 255] (0-255 scale), got {sigma if sigma.ndim == 0 else 'a map outside that'}")
+        shown = sigma if sigma.ndim == 0 else "a map outside that"
+        raise ValueError(f"sigma must be finite and within [0, 255] (0-255 scale), got {shown}")
     if sigma.ndim == 0:
-        return np.full(image.shape[:2] + (1,), sigma / 255.0, np.float32)
-    if sigma.shape[:2] != image.shape[:2]:
-        raise ValueError(f"sigma map of shape {sigma.shape} does not match image of shape {image.shape}")
-    return sigma.reshape(image.shape[:2] + (1,)) / 255.0
+        return float(sigma)
+    if sigma.shape[:2] != tuple(shape[:2]) or sigma.size != shape[0] * shape[1]:
+        raise ValueError(f"sigma map of shape {sigma.shape} does not match image of shape {tuple(shape)}")
+    return sigma.reshape(shape[0], shape[1], 1)
 
 
-def _pad_to_multiple(array: np.ndarray, multiple: int, minimum: int = 0) -> np.ndarray:
-    h, w = array.shape[:2]
-    ph = max(-h % multiple, minimum - h)
-    pw = max(-w % multiple, minimum - w)
-    if ph == 0 and pw == 0:
-        return array
-    mode = "reflect" if ph < h and pw < w else "symmetric"
-    return np.pad(array, ((0, ph), (0, pw), (0, 0)), mode=mode)
+def _reflect(index: np.ndarray, size: int) -> np.ndarray:
+    """Indices outside [0, size) mirrored back in, as ``numpy.pad(mode="reflect")`` does."""
+    if size == 1:
+        return np.zeros_like(index)
+    period = 2 * (size - 1)
+    index = np.abs(index) % period
+    return np.where(index >= size, period - index, index)
+
+
+def _window(source: np.ndarray, top: int, left: int, height: int, width: int, scale: float = 1.0) -> np.ndarray:
+    """``source[top:top+height, left:left+width]`` as float32 times ``scale``, mirrored past the edges."""
+    h, w = source.shape[:2]
+    if top + height <= h and left + width <= w:
+        crop = source[top:top + height, left:left + width]
+    else:
+        rows = _reflect(np.arange(top, top + height), h)
+        cols = _reflect(np.arange(left, left + width), w)
+        crop = source[rows[:, None], cols[None, :]]
+    crop = crop.astype(np.float32)
+    return crop * np.float32(scale) if scale != 1.0 else crop
 
 
 def _ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
@@ -92,29 +131,44 @@ def _tile_starts(size: int, tile: int, step: int) -> list[int]:
     return sorted(set(starts))
 
 
-def auto_tile(model, shape, max_memory: int = DEFAULT_MAX_MEMORY) -> int | None:
+def tile_for_budget(width: int, shape, max_memory: int = DEFAULT_MAX_MEMORY) -> int | None:
     """Tile size keeping one forward pass under ``max_memory`` bytes, or None if the image fits.
 
-    Activation memory per pixel is estimated as 8 live float32 tensors of the model's
-    full-resolution width (the first convolution's channels).
+    Activation memory per pixel is estimated as 8 live float32 tensors of the network's
+    full-resolution ``width`` (its first convolution's channels).
     """
-    width = next((layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)), 64)
     max_pixels = max_memory // (8 * 4 * width)
     if shape[0] * shape[1] <= max_pixels:
         return None
     return max(64, int(np.sqrt(max_pixels)) // 64 * 64)
 
 
-@dataclasses.dataclass(frozen=True)
-class Variant:
-    """One Keras model of a denoiser with its model card (channels, noise-conditional, size multiple)."""
+def auto_tile(model, shape, max_memory: int = DEFAULT_MAX_MEMORY) -> int | None:
+    """:func:`tile_for_budget` for a Keras model (width read from its first convolution)."""
+    return tile_for_budget(_first_conv_width(model), shape, max_memory)
 
-    model: keras.Model
+
+def _first_conv_width(model) -> int:
+    import keras
+
+    return next((layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)), 64)
+
+
+# --- runtimes: one network of a denoiser --------------------------------------------------------
+
+class Variant:
+    """One network of a denoiser (gray or colour) behind a runtime, with its model card.
+
+    ``run(noisy, sigma_map)`` maps a batch (N, H, W, channels) (and, for noise-conditional
+    networks, (N, H, W, 1) maps of sigma / 255) to the denoised batch; H and W must be
+    multiples of ``multiple``.
+    """
+
     card: dict
 
     @property
     def channels(self) -> int:
-        return int(self.card.get("channels", self.model.inputs[0].shape[-1]))
+        return int(self.card["channels"])
 
     @property
     def noise_conditional(self) -> bool:
@@ -124,26 +178,56 @@ class Variant:
     def multiple(self) -> int:
         return int(self.card.get("multiple", 1))
 
-    def run(self, stacked: np.ndarray) -> np.ndarray:
-        """One forward pass on (H, W, channels [+ 1 sigma-map channel]) of a size the model accepts."""
-        batch = stacked[None]
-        inputs = [batch[..., :self.channels], batch[..., self.channels:]] if self.noise_conditional else batch
-        return np.asarray(keras.ops.convert_to_numpy(self.model(inputs, training=False))[0], np.float32)
+    @property
+    def width(self) -> int:
+        """Channels at full resolution, for the memory estimate of automatic tiling."""
+        return int(self.card.get("width", 64))
+
+    def run(self, noisy: np.ndarray, sigma_map: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+
+class KerasVariant(Variant):
+    """A Keras model on the ``keras`` (compiled predict step), ``xla`` or ``eager`` runtime."""
+
+    def __init__(self, model, card: dict, runtime: str = DEFAULT_RUNTIME):
+        if runtime not in ("keras", "xla", "eager"):
+            raise ValueError(f"runtime {runtime!r} does not run Keras models; use keras, xla or eager")
+        self.model, self.card, self.runtime = model, card, runtime
+        if "channels" not in card:
+            self.card = {**card, "channels": int(model.inputs[0].shape[-1])}
+        if runtime != "eager":
+            model.compile(jit_compile=runtime == "xla")
+
+    @property
+    def width(self) -> int:
+        return _first_conv_width(self.model)
+
+    def run(self, noisy, sigma_map):
+        import keras
+
+        inputs = [noisy, sigma_map] if self.noise_conditional else noisy
+        if self.runtime == "eager":
+            out = keras.ops.convert_to_numpy(self.model(inputs, training=False))
+        else:
+            out = self.model.predict_on_batch(inputs)
+        return np.asarray(out, np.float32)
 
 
 class Denoiser:
-    """A denoising model plus what it takes to apply it (see module docstring).
+    """A denoising network (gray and/or colour variants) plus what it takes to apply it.
 
-    ``variants`` maps channel counts (1, 3) to ``(keras.Model, model card)``; the
-    variant matching the image is used, and a gray-only or colour-only denoiser
-    adapts the image (colour through a gray model: each channel in turn; gray
-    through a colour model: replicated, then averaged).
+    ``variants`` maps channel counts (1, 3) to a :class:`Variant` or a ``(keras.Model, card)``
+    pair; the variant matching the image is used, and a gray-only or colour-only denoiser
+    adapts the image (colour through a gray model: the channels as a batch; gray through a
+    colour model: replicated, then averaged).
     """
 
-    def __init__(self, variants: dict[int, tuple[keras.Model, dict]], name: str | None = None):
+    def __init__(self, variants: dict, name: str | None = None, runtime: str = DEFAULT_RUNTIME):
         if not variants:
             raise ValueError("a Denoiser needs at least one model")
-        self.variants = {channels: Variant(model, card) for channels, (model, card) in variants.items()}
+        self.variants = {channels: v if isinstance(v, Variant) else KerasVariant(*v, runtime=runtime)
+                         for channels, v in variants.items()}
         self.name = name or self.card["architecture"]["name"]
 
     @property
@@ -159,7 +243,7 @@ class Denoiser:
 
     def denoise(self, image, sigma=None, *, tile: int | str | None = "auto", overlap: int = DEFAULT_OVERLAP,
                 ensemble: bool = False, max_memory: int = DEFAULT_MAX_MEMORY) -> np.ndarray:
-        """Denoise ``image`` (H, W[, C]) in [0, 1]; returns the same shape, float32.
+        """Denoise ``image`` (H, W[, C]) in [0, 1]; returns the same shape, float32 in [0, 1].
 
         Args:
             sigma: noise level on the 0-255 scale (number or (H, W) map); None estimates it.
@@ -170,109 +254,156 @@ class Denoiser:
         """
         squeeze = np.ndim(image) == 2
         image = check_image(image)
-        variant = self._variant(image.shape[-1])
-        if tile == "auto":
-            tile = auto_tile(variant.model, image.shape[:2], max_memory)
-        sigma_map = sigma_map_for(image, sigma) if variant.noise_conditional else None
-
-        def apply(x):
-            return self._denoise_ensemble(variant, x, sigma_map, tile, overlap) if ensemble else \
-                self._denoise_tiled(variant, x, sigma_map, tile, overlap)
-
-        if image.shape[-1] == variant.channels:
-            out = apply(image)
-        elif variant.channels == 1:  # colour through a gray model: channel by channel
-            out = np.concatenate([apply(image[..., c:c + 1]) for c in range(image.shape[-1])], axis=-1)
-        else:  # gray through a colour model
-            out = apply(np.repeat(image, variant.channels, axis=-1)).mean(-1, keepdims=True)
+        out = np.empty(image.shape, np.float32)
+        for top, rows in self.denoise_rows(image, sigma, tile=tile, overlap=overlap, ensemble=ensemble,
+                                           max_memory=max_memory):
+            out[top:top + len(rows)] = rows
         return out[..., 0] if squeeze else out
 
-    def _denoise_ensemble(self, variant: Variant, image, sigma_map, tile, overlap):
-        outputs = []
-        for mode in range(8):
-            x = np.ascontiguousarray(augment(image, mode))
-            s = None if sigma_map is None else np.ascontiguousarray(augment(sigma_map, mode))
-            outputs.append(_inverse_augment(self._denoise_tiled(variant, x, s, tile, overlap), mode))
-        return np.mean(outputs, axis=0)
+    def denoise_rows(self, image, sigma=None, *, tile: int | str | None = "auto", overlap: int = DEFAULT_OVERLAP,
+                     ensemble: bool = False, max_memory: int = DEFAULT_MAX_MEMORY):
+        """Denoise band by band: yields ``(first_row, rows)`` in order, ``rows`` (h, W, C) float32
+        in [0, 1], together covering the image once. Arguments as :meth:`denoise`; ``image`` may
+        also be uint8/uint16 (H, W, C), read lazily (e.g. a memory map) one tile at a time.
 
-    @staticmethod
-    def _denoise_tiled(variant: Variant, image, sigma_map, tile, overlap):
-        multiple = variant.multiple
-        h, w = image.shape[:2]
-        stacked = image if sigma_map is None else np.concatenate([image, sigma_map], axis=-1)
-        if tile is None or (h <= tile and w <= tile):
-            return variant.run(_pad_to_multiple(stacked, multiple))[:h, :w]
+        Memory: one row of tiles of activations plus two bands of output, whatever the image size.
+        """
+        image = check_image(image)
+        variant = self._variant(image.shape[-1])
+        sigma_value = None
+        if variant.noise_conditional:
+            sigma_value = check_sigma(estimate_image_sigma(image) if sigma is None else sigma, image.shape)
+        if tile == "auto":
+            tile = tile_for_budget(variant.width, image.shape[:2], max_memory)
+        yield from _tiled_rows(lambda x, s: self._run_tile(variant, x, s, ensemble), image, sigma_value,
+                               tile, overlap, variant.multiple)
+
+    def _run_tile(self, variant: Variant, x: np.ndarray, s: np.ndarray | None, ensemble: bool) -> np.ndarray:
+        """Denoise one (h, w, C) tile (x8 self-ensemble if asked)."""
+        modes = range(8) if ensemble else (0,)
+        total = 0.0
+        for mode in modes:
+            xm = np.ascontiguousarray(dihedral(x, mode))
+            sm = None if s is None else np.ascontiguousarray(dihedral(s, mode))
+            total = total + inverse_dihedral(_run_adapted(variant, xm, sm), mode)
+        return total / len(modes)
+
+
+def _run_adapted(variant: Variant, x: np.ndarray, s: np.ndarray | None) -> np.ndarray:
+    """One tile through ``variant``, adapting its channels: gray models take colour channels as a batch."""
+    channels = x.shape[-1]
+    if channels == variant.channels:
+        batch, maps = x[None], None if s is None else s[None]
+        return variant.run(batch, maps)[0]
+    if variant.channels == 1:
+        batch = np.ascontiguousarray(np.moveaxis(x, -1, 0)[..., None])
+        maps = None if s is None else np.repeat(s[None], channels, axis=0)
+        return np.moveaxis(variant.run(batch, maps)[..., 0], 0, -1)
+    batch = np.repeat(x, variant.channels, axis=-1)[None]
+    return variant.run(batch, None if s is None else s[None])[0].mean(-1, keepdims=True)
+
+
+def _tiled_rows(run_tile, image: np.ndarray, sigma, tile: int | None, overlap: int, multiple: int):
+    """The tiling core of :meth:`Denoiser.denoise_rows`.
+
+    The image is mirrored past its edges up to a multiple of ``multiple`` (and at least one
+    tile); tiles of ``tile`` pixels (None: one tile for the whole image) step by
+    ``tile - overlap`` and are blended with :func:`_ramp` weights. A band of rows is final once
+    the next row of tiles has been added, so only two bands are held at a time.
+    """
+    h, w, channels = image.shape
+    scale = pixel_scale(image)
+    padded_h, padded_w = h + (-h % multiple), w + (-w % multiple)
+    if tile is None:
+        tile_h, tile_w, overlap = padded_h, padded_w, 0
+    else:
         tile = max(multiple, tile - tile % multiple)
-        overlap = min(overlap - overlap % multiple, tile - multiple)
-        padded = _pad_to_multiple(stacked, multiple, minimum=tile)
-        ph, pw = padded.shape[:2]
-        out = np.zeros((ph, pw, image.shape[-1]), np.float32)
-        weight = np.zeros((ph, pw, 1), np.float32)
-        step = tile - overlap
-        for top in _tile_starts(ph, tile, step):
-            for left in _tile_starts(pw, tile, step):
-                y = variant.run(padded[top:top + tile, left:left + tile])
-                wy = _ramp(tile, overlap, top == 0, top + tile >= ph)
-                wx = _ramp(tile, overlap, left == 0, left + tile >= pw)
-                window = (wy[:, None] * wx[None, :])[..., None]
-                out[top:top + tile, left:left + tile] += y * window
-                weight[top:top + tile, left:left + tile] += window
-        return (out / np.maximum(weight, 1e-12))[:h, :w]
-
-
-def _inverse_augment(image: np.ndarray, mode: int) -> np.ndarray:
-    if mode >= 4:
-        image = image[:, ::-1]
-    return np.rot90(image, k=-(mode % 4), axes=(0, 1))
+        overlap = max(0, min(overlap - overlap % multiple, tile - multiple))
+        tile_h, tile_w = min(tile, padded_h), min(tile, padded_w)
+    tops = _tile_starts(padded_h, tile_h, tile_h - overlap)
+    lefts = _tile_starts(padded_w, tile_w, tile_w - overlap)
+    out = np.zeros((tile_h, padded_w, channels), np.float32)
+    weight = np.zeros((tile_h, padded_w, 1), np.float32)
+    for i, top in enumerate(tops):
+        wy = _ramp(tile_h, overlap, top == 0, top + tile_h >= padded_h)
+        for left in lefts:
+            x = _window(image, top, left, tile_h, tile_w, scale)
+            if sigma is None:
+                s = None
+            elif isinstance(sigma, float):
+                s = np.full((tile_h, tile_w, 1), sigma / 255.0, np.float32)
+            else:
+                s = _window(sigma, top, left, tile_h, tile_w, 1 / 255.0)
+            window = (wy[:, None] * _ramp(tile_w, overlap, left == 0, left + tile_w >= padded_w)[None, :])[..., None]
+            out[:, left:left + tile_w] += run_tile(x, s) * window
+            weight[:, left:left + tile_w] += window
+        done = (tops[i + 1] if i + 1 < len(tops) else padded_h) - top
+        if top < h:
+            keep = min(done, h - top)
+            yield top, out[:keep, :w] / np.maximum(weight[:keep, :w], 1e-12)
+        out = np.concatenate([out[done:], np.zeros_like(out[:done])])
+        weight = np.concatenate([weight[done:], np.zeros_like(weight[:done])])
 
 
 DEFAULT_MODEL = "default"
 
 
-def _shipped_variants(name: str) -> dict[int, tuple[keras.Model, dict]]:
+def _shipped_variants(name: str, runtime: str = DEFAULT_RUNTIME) -> dict[int, Variant]:
+    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained, shipped_cards
+
     cards = shipped_cards()
     if name == DEFAULT_MODEL:
         defaults = [stem for stem, card in cards.items() if card.get("default")] or list(cards)
         if not defaults:
             return {}
         name = cards[defaults[0]]["architecture"]["name"]
-    stems = [stem for stem, card in cards.items() if card["architecture"]["name"] == name]
     variants = {}
-    for stem in stems:
-        model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
-        variants[int(card["channels"])] = (model, card)
+    for stem, card in cards.items():
+        if card["architecture"]["name"] != name:
+            continue
+        if runtime == "onnx":
+            from imgdenoise.pretrained import cached_onnx
+
+            variants[int(card["channels"])] = OnnxVariant(cached_onnx(stem))
+        else:
+            model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
+            variants[int(card["channels"])] = KerasVariant(model, card, runtime)
     return variants
 
 
-def load_model(name_or_path="default"):
+def load_model(name_or_path="default", runtime: str = DEFAULT_RUNTIME):
     """Load a denoiser: a shipped name (``unet``, ``dncnn``, ``seed``, ``default``), a
     ``.keras`` file (its ``.json`` model card beside it is used when present), a card ``.json``,
-    or a classical method (``bm3d``, ``nlm``, ``tv``, ``wavelet``, ``noisy``).
+    an exported ``.onnx`` file (runs on ONNX Runtime), or a classical method (``bm3d``,
+    ``nlm``, ``tv``, ``wavelet``, ``noisy``).
 
-    ``.keras`` files load in Keras safe mode: no code from the file is executed.
+    ``runtime``: see the module docstring; ``onnx`` with a shipped name exports the shipped
+    weights once into the user's cache folder. ``.keras`` files load in Keras safe mode: no
+    code from the file is executed.
     """
     from imgdenoise.classical import METHODS, ClassicalDenoiser
 
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}; available: {', '.join(RUNTIMES)}")
     text = str(name_or_path)
     if text in METHODS:
         return ClassicalDenoiser(text)
     path = Path(text)
+    if path.suffix == ".onnx":
+        variant = OnnxVariant(path)
+        return Denoiser({variant.channels: variant}, name=variant.card["architecture"]["name"])
     if path.suffix == ".json" and path.is_file():
+        from imgdenoise.pretrained import load_pretrained
+
         model, card = load_pretrained(path)
-        return Denoiser({int(card["channels"]): (model, card)})
+        return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime)
     if path.suffix == ".keras":
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such model file")
-        try:
-            model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as error:
-            raise ValueError(f"{path}: not a loadable Keras model ({type(error).__name__}: {error})") from None
-        card_path = path.with_suffix(".json")
-        card = _json(card_path) if card_path.is_file() else card_for_model(model)
-        return Denoiser({int(card["channels"]): (model, card)})
-    variants = _shipped_variants(text)
+        model, card = _load_keras_file(path)
+        return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime)
+    variants = _shipped_variants(text, runtime)
     if not variants:
         from imgdenoise.models import list_models
+        from imgdenoise.pretrained import shipped_cards
 
         shipped = sorted({c["architecture"]["name"] for c in shipped_cards().values()})
         raise ValueError(f"no shipped weights for model {text!r}; shipped: {', '.join(shipped) or 'none'} "
@@ -280,10 +411,60 @@ def load_model(name_or_path="default"):
     return Denoiser(variants)
 
 
+def _load_keras_file(path: Path):
+    """A ``.keras`` file and its card (the ``.json`` beside it, or one derived from the model)."""
+    import keras
+
+    from imgdenoise.pretrained import card_for_model
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:
+        raise ValueError(f"{path}: not a loadable Keras model ({type(error).__name__}: {error})") from None
+    card_path = path.with_suffix(".json")
+    card = _json(card_path) if card_path.is_file() else card_for_model(model)
+    return model, card
+
+
 def _json(path):
     import json
 
     return json.loads(Path(path).read_text())
+
+
+class OnnxVariant(Variant):
+    """An exported model (``imgdenoise export --format onnx``) on ONNX Runtime; no TensorFlow.
+
+    The model card travels inside the ONNX file's metadata (``imgdenoise_card``).
+    """
+
+    def __init__(self, path, threads: int | None = None):
+        import json
+
+        import onnxruntime
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such model file")
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:
+            raise ValueError(f"{path}: not a loadable ONNX model ({type(error).__name__}: {error})") from None
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        if "imgdenoise_card" not in metadata:
+            raise ValueError(f"{path}: ONNX model has no imgdenoise model card (export it with `imgdenoise export`)")
+        self.card = json.loads(metadata["imgdenoise_card"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+
+    def run(self, noisy, sigma_map):
+        feeds = {self.inputs[0]: noisy.astype(np.float32, copy=False)}
+        if self.noise_conditional:
+            feeds[self.inputs[1]] = (sigma_map * 255.0).astype(np.float32)  # exported models take sigma 0-255
+        return self.session.run(None, feeds)[0]
 
 
 # --- files -----------------------------------------------------------------------------------------

@@ -13,10 +13,7 @@ import json
 import os
 from pathlib import Path
 
-import keras
 import numpy as np
-
-from imgdenoise.models import build_model, get_spec
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -34,7 +31,7 @@ def shipped_cards() -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(WEIGHTS_DIR.glob("*.json"))}
 
 
-def save_pretrained(model: keras.Model, card: dict, directory, stem: str, dtype: str = "float16") -> Path:
+def save_pretrained(model, card: dict, directory, stem: str, dtype: str = "float16") -> Path:
     """Write ``stem.npz`` (weights cast to ``dtype``) and ``stem.json`` (the card) into ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -50,8 +47,11 @@ def save_pretrained(model: keras.Model, card: dict, directory, stem: str, dtype:
     return card_path
 
 
-def load_pretrained(card_path) -> tuple[keras.Model, dict]:
-    """Build the model a card describes and load its weights (hash checked). Float32."""
+def load_pretrained(card_path):
+    """Build the Keras model a card describes and load its weights (hash checked). Float32.
+    Returns ``(model, card)``."""
+    from imgdenoise.models import build_model
+
     card_path = Path(card_path)
     card = json.loads(card_path.read_text())
     weights_path = card_path.parent / card["weights"]
@@ -63,10 +63,33 @@ def load_pretrained(card_path) -> tuple[keras.Model, dict]:
     return model, card
 
 
-def card_for_model(model: keras.Model) -> dict:
-    """A minimal card for a model that came without one (a bare ``.keras`` file)."""
+def card_for_model(model) -> dict:
+    """A minimal card for a Keras model that came without one (a bare ``.keras`` file)."""
+    from imgdenoise.models import get_spec
+
     spec = get_spec(model.name)
     config = getattr(model, "imgdenoise_config", None) or {"name": model.name}
     channels = model.inputs[0].shape[-1]
     return {"architecture": {**config, "channels": channels}, "noise_conditional": spec.noise_conditional,
             "multiple": spec.multiple_for(config), "channels": channels}
+
+
+def cache_dir() -> Path:
+    """Where exports of the shipped weights are kept: ``$IMGDENOISE_CACHE`` or ``~/.cache/imgdenoise``."""
+    return Path(os.environ.get("IMGDENOISE_CACHE") or Path.home() / ".cache" / "imgdenoise")
+
+
+def cached_onnx(stem: str) -> Path:
+    """The ONNX export of shipped weights ``stem`` (e.g. ``unet-gray``), exported on first use
+    (which needs TensorFlow); later uses need only ONNX Runtime.
+
+    The file name carries the weights' SHA-256, so new weights get a new export.
+    """
+    card = shipped_cards()[stem]
+    path = cache_dir() / f"{stem}-{card['sha256'][:12]}.onnx"
+    if not path.is_file():
+        from imgdenoise.export import export_network
+
+        model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
+        export_network(model, card, path, "onnx")
+    return path

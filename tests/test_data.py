@@ -1,15 +1,9 @@
 import numpy as np
 import pytest
 
-from imgdenoise.data import PatchDataset, augment, list_images, load_images, load_paired_folders, validation_set
+from imgdenoise.data import PatchDataset, list_images, load_images, load_paired_folders, validation_set
 from imgdenoise.io import write_image
 from imgdenoise.noise import GaussianNoise
-
-
-def test_augment_covers_the_eight_dihedral_transforms():
-    patch = np.arange(9, dtype=np.float32).reshape(3, 3, 1)
-    variants = {augment(patch, m).tobytes() for m in range(8)}
-    assert len(variants) == 8
 
 
 def test_patch_batches_have_the_right_shapes_and_noise(image_folder):

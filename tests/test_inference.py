@@ -84,3 +84,37 @@ def test_spatially_varying_sigma_map_conditions_each_region():
     assert not np.allclose(varying, denoiser.denoise(image, 60.0))
     with pytest.raises(ValueError, match="does not match"):
         denoiser.denoise(image, np.ones((8, 8)))
+
+
+@pytest.mark.parametrize("runtime", ["eager", "xla"])
+def test_runtimes_agree_with_the_default(runtime):
+    import keras
+
+    if runtime == "xla" and keras.backend.backend() != "tensorflow":
+        pytest.skip("XLA runtime measured on TensorFlow")
+    from imgdenoise.inference import Denoiser
+
+    reference = tiny_denoiser("unet", 1)
+    variant = reference.variants[1]
+    other = Denoiser({1: (variant.model, variant.card)}, runtime=runtime)
+    image = np.random.default_rng(0).random((40, 52)).astype(np.float32)
+    np.testing.assert_allclose(other.denoise(image, 25.0), reference.denoise(image, 25.0), atol=1e-4)
+
+
+def test_integer_images_are_scaled_to_unit_range():
+    denoiser = tiny_denoiser("dncnn", 1)
+    image = np.random.default_rng(0).random((20, 24)).astype(np.float32)
+    as_uint16 = np.round(image * 65535).astype(np.uint16)
+    np.testing.assert_allclose(denoiser.denoise(as_uint16, 10), denoiser.denoise(as_uint16 / np.float32(65535), 10),
+                               atol=1e-5)
+
+
+def test_rows_arrive_in_order_and_cover_the_image_once():
+    denoiser = tiny_denoiser("unet", 1)
+    image = np.random.default_rng(0).random((150, 70, 1)).astype(np.float32)
+    bands = list(denoiser.denoise_rows(image, 20, tile=48, overlap=16))
+    assert len(bands) > 2
+    assert [top for top, _ in bands] == list(np.cumsum([0] + [len(rows) for _, rows in bands[:-1]]))
+    assert sum(len(rows) for _, rows in bands) == 150
+    np.testing.assert_allclose(np.concatenate([rows for _, rows in bands]), denoiser.denoise(image, 20, tile=48,
+                                                                                              overlap=16))

@@ -1,0 +1,138 @@
+"""Export a denoiser's networks for deployment: TensorFlow SavedModel, ONNX, TFLite (LiteRT).
+
+An exported network takes any image size: it mirrors the input up to the size multiple the
+network needs and crops the result back, so callers need no padding code. Signature:
+
+    image (N, H, W, C) float32 in [0, 1]            -> denoised (N, H, W, C) float32, not clipped
+    sigma (N, H, W, 1) float32, 0-255 scale          (noise-conditional networks only)
+
+The model card goes with it: inside the ONNX file's metadata (``imgdenoise_card``), as
+``imgdenoise.json`` inside a SavedModel folder, and as ``NAME.json`` beside a ``.tflite`` file.
+Exporting needs the TensorFlow backend (and ``tf2onnx`` for ONNX); running an ONNX export needs
+only ONNX Runtime (``imgdenoise denoise --runtime onnx``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import keras
+from keras import ops
+
+FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "tflite": "litert"}
+SUFFIXES = {"savedmodel": "", "onnx": ".onnx", "tflite": ".tflite"}
+
+
+class PadCropDenoiser(keras.Model):
+    """A denoising network behind mirror padding to its size multiple and cropping back.
+
+    Takes ``image`` (and ``sigma`` on the 0-255 scale for noise-conditional networks), see the
+    module docstring. Built for export; never saved as ``.keras``.
+    """
+
+    def __init__(self, network: keras.Model, multiple: int, noise_conditional: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.network, self.multiple, self.noise_conditional = network, multiple, noise_conditional
+
+    @staticmethod
+    def _pad(x, pad_h, pad_w):
+        """Mirror ``x`` (N, H, W, C) by ``pad_h`` rows and ``pad_w`` columns at the bottom and right
+        (``numpy.pad`` "reflect"), built from slices so the channel count stays static for converters."""
+        height, width = ops.shape(x)[1], ops.shape(x)[2]
+        x = ops.concatenate([x, ops.flip(x[:, height - 1 - pad_h:height - 1], axis=1)], axis=1)
+        return ops.concatenate([x, ops.flip(x[:, :, width - 1 - pad_w:width - 1], axis=2)], axis=2)
+
+    def call(self, inputs):
+        image = inputs[0] if self.noise_conditional else inputs
+        height, width = ops.shape(image)[1], ops.shape(image)[2]
+        m = self.multiple
+        pad_h, pad_w = (m - height % m) % m, (m - width % m) % m
+        padded = self._pad(image, pad_h, pad_w)
+        if self.noise_conditional:
+            sigma_map = self._pad(ops.cast(inputs[1], "float32") / 255.0, pad_h, pad_w)
+            out = self.network([padded, sigma_map], training=False)
+        else:
+            out = self.network(padded, training=False)
+        return ops.cast(out, "float32")[:, :height, :width, :]
+
+
+def deployable(model: keras.Model, card: dict) -> PadCropDenoiser:
+    """``model`` wrapped for export (see :class:`PadCropDenoiser`), built on a dummy input."""
+    import numpy as np
+
+    wrapped = PadCropDenoiser(model, int(card.get("multiple", 1)), bool(card.get("noise_conditional")),
+                              name=f"{card['architecture']['name']}_deployable")
+    channels = int(card["channels"])
+    image = np.zeros((1, 13, 11, channels), np.float32)
+    wrapped([image, np.full((1, 13, 11, 1), 25.0, np.float32)] if wrapped.noise_conditional else image)
+    return wrapped
+
+
+def input_signature(card: dict) -> list:
+    channels = int(card["channels"])
+    image = keras.InputSpec(shape=(None, None, None, channels), dtype="float32", name="image")
+    if not card.get("noise_conditional"):
+        return [image]
+    return [[image, keras.InputSpec(shape=(None, None, None, 1), dtype="float32", name="sigma")]]
+
+
+def export_network(model: keras.Model, card: dict, path, fmt: str) -> Path:
+    """Write one network in ``fmt`` (savedmodel, onnx, tflite) to ``path``, with its card; returns the path.
+
+    The artifact is written under a temporary name and renamed into place, so a failed export
+    leaves nothing half-written at ``path``.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; available: {', '.join(FORMATS)}")
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(f"exporting needs the TensorFlow backend (KERAS_BACKEND is {keras.backend.backend()})")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    wrapped = deployable(model, card)
+    card = {**card, "exported": {"format": fmt, "inputs": ["image", "sigma"] if wrapped.noise_conditional
+                                 else ["image"], "sigma_scale": "0-255", "keras": keras.__version__}}
+    wrapped.export(str(tmp), format=FORMATS[fmt], input_signature=input_signature(card), verbose=False)
+    if fmt == "onnx":
+        _embed_card(tmp, card)
+    elif fmt == "savedmodel":
+        (tmp / "imgdenoise.json").write_text(json.dumps(card, indent=2) + "\n")
+    else:
+        path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    if path.is_dir():
+        import shutil
+
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+    return path
+
+
+def _embed_card(onnx_path: Path, card: dict):
+    import onnx
+
+    proto = onnx.load(str(onnx_path))
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "imgdenoise_card", json.dumps(card)
+    onnx.save(proto, str(onnx_path))
+
+
+def export_denoiser(denoiser, path, fmt: str) -> list[Path]:
+    """Export every network of a :class:`~imgdenoise.inference.Denoiser`.
+
+    One network: written to ``path``. Gray and colour networks: ``path`` with ``-gray`` and
+    ``-color`` added to its name.
+    """
+    path = Path(path)
+    if fmt != "savedmodel" and path.suffix != SUFFIXES[fmt]:
+        path = path.with_name(path.name + SUFFIXES[fmt])
+    written = []
+    for channels, variant in sorted(denoiser.variants.items()):
+        if not hasattr(variant, "model"):
+            raise ValueError(f"{denoiser.name}: only Keras models can be exported")
+        target = path
+        if len(denoiser.variants) > 1:
+            target = path.with_name(f"{path.stem}-{'gray' if channels == 1 else 'color'}{SUFFIXES[fmt]}")
+        written.append(export_network(variant.model, variant.card, target, fmt))
+    return written
