@@ -503,25 +503,31 @@ def output_path_for(src: Path, output, many: bool) -> Path:
 def denoise_file(denoiser, src, dst, *, sigma=None, overwrite: bool = False, max_pixels=None, **kwargs) -> dict:
     """Read ``src``, denoise, write ``dst`` with the input's bit depth and alpha.
 
-    Never replaces ``src`` or an existing ``dst`` unless ``overwrite``. Returns a
-    summary dict (sizes, sigma used, seconds).
+    8/16-bit pixels stay in their integer type in memory and the result is written band by
+    band as it is computed (TIFF streams to disk), so memory stays bounded for large images.
+    Never replaces ``src`` or an existing ``dst`` unless ``overwrite``. Returns a summary dict
+    (sizes, sigma used, seconds).
     """
     import time
 
-    from imgdenoise.io import DEFAULT_MAX_PIXELS, read_image, write_image
+    from imgdenoise.io import DEFAULT_MAX_PIXELS, read_image, write_image_rows
 
     src, dst = Path(src), Path(dst)
     if dst.resolve() == src.resolve() and not overwrite:
         raise FileExistsError(f"{src}: output would replace the input (use overwrite to allow it)")
     if dst.exists() and not overwrite:
         raise FileExistsError(f"{dst}: output already exists (use overwrite to replace it)")
-    image = read_image(src, max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
+    image = read_image(src, max_pixels=max_pixels or DEFAULT_MAX_PIXELS, native=True)
     used_sigma = sigma
     if used_sigma is None and denoiser.noise_conditional:
-        used_sigma = estimate_sigma(image.pixels)
+        used_sigma = estimate_image_sigma(image.pixels)
     start = time.perf_counter()
-    clean = denoiser.denoise(image.pixels, used_sigma, **kwargs)
+    if hasattr(denoiser, "denoise_rows"):
+        bands = denoiser.denoise_rows(image.pixels, used_sigma, **kwargs)
+    else:  # classical methods work on the whole image
+        bands = [(0, denoiser.denoise(image.pixels.astype(np.float32) * pixel_scale(image.pixels), used_sigma))]
+    write_image_rows(dst, bands, image.pixels.shape, bit_depth=image.bit_depth, alpha=image.alpha,
+                     overwrite=overwrite)
     seconds = time.perf_counter() - start
-    write_image(dst, clean, bit_depth=image.bit_depth, alpha=image.alpha, overwrite=overwrite)
     return {"input": str(src), "output": str(dst), "size": image.pixels.shape, "sigma": used_sigma,
             "seconds": seconds}

@@ -148,8 +148,11 @@ def _read_pil(path, max_pixels) -> np.ndarray:
         return np.asarray(im)
 
 
-def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
+def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, native: bool = False) -> Image:
     """Read an image file into an :class:`Image`.
+
+    ``native``: keep 8- and 16-bit pixels as uint8/uint16 (half or a quarter of the memory of
+    float32; :meth:`imgdenoise.inference.Denoiser.denoise_rows` takes them as they are).
 
     Raises :class:`ImageReadError` (a ``ValueError``) naming ``path`` and the
     problem for missing, empty, truncated, corrupt or oversized files.
@@ -173,7 +176,10 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
     except Exception as error:  # decoders raise many types for corrupt data
         raise ImageReadError(f"{path}: cannot decode {fmt} image ({type(error).__name__}: {error})") from None
     colour, alpha = _split_channels(np.asarray(array), path)
-    pixels, bit_depth = _normalise(colour, path)
+    if native and colour.dtype.newbyteorder("=") in (np.uint8, np.uint16):
+        pixels, bit_depth = colour.astype(colour.dtype.newbyteorder("="), copy=False), 8 * colour.dtype.itemsize
+    else:
+        pixels, bit_depth = _normalise(colour, path)
     if alpha is not None:
         alpha, _ = _normalise(alpha, path)
     return Image(np.ascontiguousarray(pixels), bit_depth, alpha, fmt, str(path))
@@ -188,13 +194,8 @@ def _quantise(array: np.ndarray, bit_depth: int) -> np.ndarray:
 
 
 def _encode(tmp_path: str, fmt: str, array: np.ndarray, bit_depth: int, quality: int):
-    """Write integer (or float, TIFF) ``array`` (H, W, C) to ``tmp_path``."""
-    if fmt == "TIFF":
-        photometric = "minisblack" if array.shape[-1] in (1, 2) else "rgb"
-        data = array[..., 0] if array.shape[-1] == 1 else array
-        extra = ["unassalpha"] if array.shape[-1] in (2, 4) else None
-        tifffile.imwrite(tmp_path, data, photometric=photometric, extrasamples=extra, compression="zlib")
-    elif fmt == "PNG" and bit_depth == 16:
+    """Write integer ``array`` (H, W, C) to ``tmp_path`` (PNG, JPEG, BMP; TIFF: :func:`_write_tiff_tiles`)."""
+    if fmt == "PNG" and bit_depth == 16:
         height, width, planes = array.shape
         writer = png.Writer(width, height, greyscale=planes <= 2, alpha=planes in (2, 4), bitdepth=16)
         with open(tmp_path, "wb") as f:
@@ -218,30 +219,90 @@ def write_image(path, pixels: np.ndarray, *, bit_depth: int = 8, alpha: np.ndarr
     (H, W, 1) is appended unchanged where the format has alpha (PNG, TIFF).
     Refuses to replace an existing file unless ``overwrite``.
     """
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.ndim != 3:
+        raise ValueError(f"{path}: expected pixels of shape (H, W, 1|3), got {pixels.shape}")
+    return write_image_rows(path, [(0, pixels)], pixels.shape, bit_depth=bit_depth, alpha=alpha,
+                            overwrite=overwrite, quality=quality)
+
+
+def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarray | None = None,
+                     overwrite: bool = False, quality: int = 95) -> Path:
+    """Write an image that arrives as bands of rows, atomically (see :func:`write_image`).
+
+    ``bands`` yields ``(first_row, rows)`` in order, ``rows`` (h, W, C) in [0, 1], covering
+    ``shape`` (H, W, C) once (as :meth:`imgdenoise.inference.Denoiser.denoise_rows` does). TIFF
+    is streamed to disk in 256x256 tiles as the bands arrive, so the image is never held whole;
+    other formats are assembled in their integer type, then encoded.
+    """
     path = Path(path)
     fmt = image_format(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path}: already exists (use overwrite to replace it)")
-    pixels = np.asarray(pixels)
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
-    if pixels.ndim != 3 or pixels.shape[-1] not in (1, 3):
-        raise ValueError(f"{path}: expected pixels of shape (H, W, 1|3), got {pixels.shape}")
+    height, width, channels = shape
+    if channels not in (1, 3):
+        raise ValueError(f"{path}: expected pixels of shape (H, W, 1|3), got {tuple(shape)}")
     depth = {"JPEG": 8, "BMP": 8, "PNG": min(bit_depth, 16), "TIFF": bit_depth}[fmt]
-    if alpha is not None and fmt in ("PNG", "TIFF"):
-        pixels = np.concatenate([pixels, np.asarray(alpha, np.float32).reshape(*pixels.shape[:2], 1)], axis=-1)
-    array = _quantise(pixels, depth)
+    with_alpha = alpha is not None and fmt in ("PNG", "TIFF")
+    planes = channels + with_alpha
+
+    def quantised():
+        for top, rows in bands:
+            rows = np.asarray(rows).reshape(len(rows), width, channels)
+            if with_alpha:
+                rows = np.concatenate([rows.astype(np.float32),
+                                       np.asarray(alpha, np.float32).reshape(height, width, 1)[top:top + len(rows)]],
+                                      axis=-1)
+            yield top, _quantise(rows, depth)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_path = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        _encode(tmp_path, fmt, array, depth, quality)
+        if fmt == "TIFF":
+            _write_tiff_tiles(tmp_path, quantised(), (height, width, planes), _DTYPES[depth])
+        else:
+            array = np.empty((height, width, planes), _DTYPES[depth])
+            for top, rows in quantised():
+                array[top:top + len(rows)] = rows
+            _encode(tmp_path, fmt, array, depth, quality)
         os.replace(tmp_path, path)
     except BaseException:
         if os.path.exists(tmp_path):
             os.unlink(tmp_path)
         raise
     return path
+
+
+_DTYPES = {8: np.uint8, 16: np.uint16, 32: np.float32}
+TIFF_TILE = 256
+
+
+def _write_tiff_tiles(tmp_path: str, bands, shape, dtype):
+    """Stream row bands into a zlib-compressed tiled TIFF; holds one 256-row stripe at a time."""
+    height, width, planes = shape
+    stripe = np.zeros((TIFF_TILE, width + (-width % TIFF_TILE), planes), dtype)
+
+    def tiles():
+        filled, stripe_top = 0, 0
+        for _, rows in bands:
+            while len(rows):
+                take = min(TIFF_TILE - filled, len(rows))
+                stripe[filled:filled + take, :width] = rows[:take]
+                rows, filled = rows[take:], filled + take
+                if filled == TIFF_TILE or stripe_top + filled == height:
+                    stripe[filled:] = 0
+                    for left in range(0, width, TIFF_TILE):
+                        tile = stripe[:, left:left + TIFF_TILE]
+                        yield tile[..., 0] if planes == 1 else tile
+                    stripe_top, filled = stripe_top + filled, 0
+
+    photometric = "minisblack" if planes in (1, 2) else "rgb"
+    extra = ["unassalpha"] if planes in (2, 4) else None
+    tifffile.imwrite(tmp_path, data=tiles(), shape=(height, width) if planes == 1 else shape, dtype=dtype,
+                     photometric=photometric, extrasamples=extra, compression="zlib", tile=(TIFF_TILE, TIFF_TILE))
 
 
 def to_gray(pixels: np.ndarray) -> np.ndarray:

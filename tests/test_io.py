@@ -108,3 +108,25 @@ def test_channel_conversion(rgb_image):
     assert gray.shape == rgb_image.shape[:2] + (1,)
     np.testing.assert_allclose(gray[..., 0], rgb_image @ np.array([0.299, 0.587, 0.114]), atol=1e-6)
     assert to_channels(gray, 3).shape == rgb_image.shape
+
+
+def test_native_read_keeps_integer_pixels(tmp_path, rgb_image):
+    write_image(tmp_path / "a.tif", rgb_image, bit_depth=16)
+    native = read_image(tmp_path / "a.tif", native=True)
+    assert native.pixels.dtype == np.uint16 and native.bit_depth == 16
+    np.testing.assert_array_equal(native.pixels / np.float32(65535), read_image(tmp_path / "a.tif").pixels)
+
+
+@pytest.mark.parametrize("channels, alpha", [(1, False), (3, False), (3, True)])
+def test_rows_stream_into_a_tiled_tiff_equal_to_the_whole_image(tmp_path, channels, alpha):
+    from imgdenoise.io import write_image_rows
+
+    rng = np.random.default_rng(0)
+    pixels = rng.random((300, 530, channels)).astype(np.float32)  # several 256-pixel tiles, ragged edges
+    alpha_plane = rng.random((300, 530, 1)).astype(np.float32) if alpha else None
+    bands = [(top, pixels[top:top + 70]) for top in range(0, 300, 70)]  # bands that straddle tile rows
+    write_image_rows(tmp_path / "s.tif", iter(bands), pixels.shape, bit_depth=16, alpha=alpha_plane)
+    back = read_image(tmp_path / "s.tif")
+    np.testing.assert_allclose(back.pixels, pixels, atol=0.5 / 65535)
+    if alpha:
+        np.testing.assert_allclose(back.alpha, alpha_plane, atol=0.5 / 65535)
