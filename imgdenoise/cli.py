@@ -57,7 +57,7 @@ def cmd_denoise(args):
     from tqdm import tqdm
 
     from imgdenoise import load_model
-    from imgdenoise.inference import denoise_file, expand_inputs, output_path_for
+    from imgdenoise.inference import denoise_files, expand_inputs, output_path_for
 
     try:
         denoiser = load_model(args.model, runtime=args.runtime)
@@ -70,16 +70,17 @@ def cmd_denoise(args):
         return 2
     failures, done = [], []
     many = len(sources) > 1 or any(Path(i).is_dir() for i in args.inputs)
-    for src in tqdm(sources, desc="denoising", unit="img", disable=len(sources) < 2 or args.quiet):
-        dst = output_path_for(src, args.output, many)
-        try:
-            done.append(denoise_file(denoiser, src, dst, sigma=args.sigma, overwrite=args.overwrite,
-                                     tile=args.tile or "auto", overlap=args.overlap, ensemble=args.ensemble,
-                                     max_memory=int(args.max_memory * 2**30),
-                                     max_pixels=args.max_pixels))
-        except Exception as error:  # one bad file must not stop the batch
+    jobs = [(src, output_path_for(src, args.output, many)) for src in sources]
+    results = denoise_files(denoiser, jobs, sigma=args.sigma, overwrite=args.overwrite, max_pixels=args.max_pixels,
+                            batch_size=args.batch_size, max_memory=int(args.max_memory * 2**30),
+                            tile=args.tile or "auto", overlap=args.overlap, ensemble=args.ensemble)
+    for src, result in tqdm(results, total=len(jobs), desc="denoising", unit="img",
+                            disable=len(jobs) < 2 or args.quiet):
+        if isinstance(result, Exception):  # one bad file must not stop the batch
             failures.append(src)
-            tqdm.write(f"error: {error}" if str(src) in str(error) else f"error: {src}: {error}", file=sys.stderr)
+            tqdm.write(f"error: {result}" if str(src) in str(result) else f"error: {src}: {result}", file=sys.stderr)
+        else:
+            done.append(result)
     if not args.quiet:
         for r in done if len(done) <= 10 else []:
             sigma = "n/a" if r["sigma"] is None else f"{r['sigma']:.1f}"
@@ -257,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_denoise_options(p)
     p.add_argument("--sigma", type=float, default=None, help="noise sigma (0-255); default: estimated per image")
     p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble (slower, slightly better)")
+    p.add_argument("--batch-size", type=int, default=8, help="same-size small images denoised together")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (or the input itself)")
     p.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (decompression bombs)")
     p.add_argument("-q", "--quiet", action="store_true")

@@ -273,8 +273,9 @@ class Denoiser:
         sigma_value = None
         if variant.noise_conditional:
             sigma_value = check_sigma(estimate_image_sigma(image) if sigma is None else sigma, image.shape)
-        if tile == "auto":
-            tile = tile_for_budget(variant.width, image.shape[:2], max_memory)
+        if tile == "auto":  # a gray network takes a colour image's channels as one batch
+            batch = image.shape[-1] if variant.channels == 1 else 1
+            tile = tile_for_budget(variant.width, image.shape[:2], max_memory // batch)
         yield from _tiled_rows(lambda x, s: self._run_tile(variant, x, s, ensemble), image, sigma_value,
                                tile, overlap, variant.multiple)
 
@@ -287,6 +288,29 @@ class Denoiser:
             sm = None if s is None else np.ascontiguousarray(dihedral(s, mode))
             total = total + inverse_dihedral(_run_adapted(variant, xm, sm), mode)
         return total / len(modes)
+
+    def denoise_batch(self, images, sigmas=None, *, max_memory: int = DEFAULT_MAX_MEMORY) -> list[np.ndarray] | None:
+        """Denoise same-shape images in one forward pass; returns float32 (H, W, C) arrays in [0, 1],
+        or None when they cannot share one (channels to adapt, or too big for ``max_memory``).
+
+        ``images``: (H, W, C) arrays, float in [0, 1] or uint8/uint16; ``sigmas``: one sigma
+        (0-255) per image, None entries estimated.
+        """
+        images = [check_image(image) for image in images]
+        h, w, channels = images[0].shape
+        variant = self._variant(channels)
+        if (channels != variant.channels or any(image.shape != images[0].shape for image in images)
+                or tile_for_budget(variant.width, (h, w * len(images)), max_memory) is not None):
+            return None
+        padded_h, padded_w = h + (-h % variant.multiple), w + (-w % variant.multiple)
+        batch = np.stack([_window(image, 0, 0, padded_h, padded_w, pixel_scale(image)) for image in images])
+        maps = None
+        if variant.noise_conditional:
+            sigmas = [None] * len(images) if sigmas is None else sigmas
+            values = [check_sigma(estimate_image_sigma(im) if s is None else s, im.shape) for im, s in zip(images, sigmas)]
+            maps = np.stack([np.full((padded_h, padded_w, 1), v / 255.0, np.float32) if isinstance(v, float)
+                             else _window(v, 0, 0, padded_h, padded_w, 1 / 255.0) for v in values])
+        return list(variant.run(batch, maps)[:, :h, :w])
 
 
 def _run_adapted(variant: Variant, x: np.ndarray, s: np.ndarray | None) -> np.ndarray:
@@ -510,7 +534,7 @@ def denoise_file(denoiser, src, dst, *, sigma=None, overwrite: bool = False, max
     """
     import time
 
-    from imgdenoise.io import DEFAULT_MAX_PIXELS, read_image, write_image_rows
+    from imgdenoise.io import DEFAULT_MAX_PIXELS, read_image
 
     src, dst = Path(src), Path(dst)
     if dst.resolve() == src.resolve() and not overwrite:
@@ -522,12 +546,131 @@ def denoise_file(denoiser, src, dst, *, sigma=None, overwrite: bool = False, max
     if used_sigma is None and denoiser.noise_conditional:
         used_sigma = estimate_image_sigma(image.pixels)
     start = time.perf_counter()
+    _denoise_to_file(denoiser, image, used_sigma, dst, overwrite, **kwargs)
+    return {"input": str(src), "output": str(dst), "size": image.pixels.shape, "sigma": used_sigma,
+            "seconds": time.perf_counter() - start}
+
+
+def _denoise_to_file(denoiser, image, sigma, dst, overwrite: bool, **kwargs):
+    """Denoise a read :class:`~imgdenoise.io.Image` band by band straight into ``dst``."""
+    from imgdenoise.io import write_image_rows
+
     if hasattr(denoiser, "denoise_rows"):
-        bands = denoiser.denoise_rows(image.pixels, used_sigma, **kwargs)
+        bands = denoiser.denoise_rows(image.pixels, sigma, **kwargs)
     else:  # classical methods work on the whole image
-        bands = [(0, denoiser.denoise(image.pixels.astype(np.float32) * pixel_scale(image.pixels), used_sigma))]
+        bands = [(0, denoiser.denoise(image.pixels.astype(np.float32) * pixel_scale(image.pixels), sigma))]
     write_image_rows(dst, bands, image.pixels.shape, bit_depth=image.bit_depth, alpha=image.alpha,
                      overwrite=overwrite)
-    seconds = time.perf_counter() - start
-    return {"input": str(src), "output": str(dst), "size": image.pixels.shape, "sigma": used_sigma,
-            "seconds": seconds}
+
+
+def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pixels=None, batch_size: int = 8,
+                  max_memory: int = DEFAULT_MAX_MEMORY, **kwargs):
+    """Denoise many files as a pipeline; yields ``(src, summary dict or exception)`` per job, in order.
+
+    ``jobs``: ``(src, dst)`` pairs. Files are decoded (and their noise estimated) ahead on a
+    thread pool and encoded behind on another while the network computes, so I/O overlaps
+    compute; consecutive small images of the same size go through the network as one batch of
+    up to ``batch_size``. A file that fails yields its exception and the rest go on. Large images
+    take the streaming path of :func:`denoise_file`. Other keyword arguments as :meth:`Denoiser.denoise`.
+    """
+    import time
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    from imgdenoise.io import DEFAULT_MAX_PIXELS, read_image, write_image
+
+    jobs = [(Path(src), Path(dst)) for src, dst in jobs]
+    limit = max_pixels or DEFAULT_MAX_PIXELS
+    can_batch = hasattr(denoiser, "denoise_batch") and not kwargs.get("ensemble") and kwargs.get("tile") in (None, "auto")
+
+    def load(src, dst):
+        if dst.resolve() == src.resolve() and not overwrite:
+            raise FileExistsError(f"{src}: output would replace the input (use overwrite to allow it)")
+        if dst.exists() and not overwrite:
+            raise FileExistsError(f"{dst}: output already exists (use overwrite to replace it)")
+        image = read_image(src, max_pixels=limit, native=True)
+        used = sigma
+        if used is None and denoiser.noise_conditional:
+            used = estimate_image_sigma(image.pixels)
+        return image, used
+
+    def summary(src, dst, image, used, seconds):
+        return {"input": str(src), "output": str(dst), "size": image.pixels.shape, "sigma": used, "seconds": seconds}
+
+    def save(src, dst, image, used, clean, seconds):
+        write_image(dst, clean, bit_depth=image.bit_depth, alpha=image.alpha, overwrite=overwrite)
+        return summary(src, dst, image, used, seconds)
+
+    with ThreadPoolExecutor(2, thread_name_prefix="read") as readers, \
+            ThreadPoolExecutor(1, thread_name_prefix="write") as writers:
+        reads = deque()
+        upcoming = iter(jobs)
+        results = deque()  # (src, future or value), in job order
+        group = []  # (src, dst, image, sigma) waiting to share a batch
+
+        def fill():
+            while len(reads) < 2 * batch_size:
+                job = next(upcoming, None)
+                if job is None:
+                    return
+                reads.append((job, readers.submit(load, *job)))
+
+        def flush():
+            if not group:
+                return
+            start = time.perf_counter()
+            try:
+                outputs = denoiser.denoise_batch([g[2].pixels for g in group], [g[3] for g in group],
+                                                 max_memory=max_memory)
+                if outputs is None:  # channels to adapt: one image at a time
+                    outputs = [denoiser.denoise(g[2].pixels, g[3], max_memory=max_memory, **kwargs) for g in group]
+            except Exception as error:  # noqa: BLE001 - reported per file
+                outputs = [error] * len(group)
+            seconds = (time.perf_counter() - start) / len(group)
+            for (src, dst, image, used), clean in zip(group, outputs):
+                if isinstance(clean, Exception):
+                    results.append((src, clean))
+                else:
+                    results.append((src, writers.submit(save, src, dst, image, used, clean, seconds)))
+            group.clear()
+
+        def ready():
+            while results and (not hasattr(results[0][1], "done") or results[0][1].done()):
+                src, item = results.popleft()
+                if hasattr(item, "result"):
+                    error = item.exception()
+                    item = error if error is not None else item.result()
+                yield src, item
+
+        fill()
+        while reads:
+            (src, dst), future = reads.popleft()
+            fill()
+            error = future.exception()
+            if error is not None:
+                flush()
+                results.append((src, error))
+                yield from ready()
+                continue
+            image, used = future.result()
+            shape = image.pixels.shape
+            # 64 channels: a conservative width for the memory estimate of any shipped network
+            small = can_batch and tile_for_budget(64, (shape[0], shape[1] * batch_size), max_memory) is None
+            if group and (not small or group[0][2].pixels.shape != shape or len(group) == batch_size):
+                flush()
+            if small:
+                group.append((src, dst, image, used))
+            else:
+                try:
+                    start = time.perf_counter()
+                    _denoise_to_file(denoiser, image, used, dst, overwrite, max_memory=max_memory, **kwargs)
+                    results.append((src, summary(src, dst, image, used, time.perf_counter() - start)))
+                except Exception as error:  # noqa: BLE001 - reported per file
+                    results.append((src, error))
+            yield from ready()
+        flush()
+        for src, item in results:
+            if hasattr(item, "result"):
+                error = item.exception()
+                item = error if error is not None else item.result()
+            yield src, item

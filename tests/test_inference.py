@@ -118,3 +118,31 @@ def test_rows_arrive_in_order_and_cover_the_image_once():
     assert sum(len(rows) for _, rows in bands) == 150
     np.testing.assert_allclose(np.concatenate([rows for _, rows in bands]), denoiser.denoise(image, 20, tile=48,
                                                                                               overlap=16))
+
+
+def test_folder_pipeline_batches_same_size_images_and_reports_bad_files(tmp_path):
+    from imgdenoise.inference import denoise_files
+    from imgdenoise.io import read_image, write_image
+
+    denoiser = tiny_denoiser("unet", 1)
+    variant = denoiser.variants[1]
+    rng = np.random.default_rng(0)
+    names = ["a.png", "b.png", "c.png", "bad.png", "d.png", "e.png"]
+    for name in names:
+        if name == "bad.png":
+            (tmp_path / name).write_bytes(b"not an image")
+        else:
+            write_image(tmp_path / name, rng.random((24, 40) if name != "d.png" else (30, 20)), bit_depth=16)
+    calls = []
+    original_run = variant.run
+    variant.run = lambda noisy, maps: calls.append(len(noisy)) or original_run(noisy, maps)
+    jobs = [(tmp_path / n, tmp_path / "out" / n) for n in names]
+    results = list(denoise_files(denoiser, jobs, sigma=20.0, batch_size=8))
+    assert [src.name for src, _ in results] == names  # in job order
+    assert isinstance(dict(results)[tmp_path / "bad.png"], ValueError)
+    assert sorted(calls) == [1, 1, 3]  # a, b, c together; d alone; e alone (after d's size)
+    variant.run = original_run
+    for name in ["a.png", "d.png"]:
+        expected = denoiser.denoise(read_image(tmp_path / name).pixels, 20.0)
+        np.testing.assert_allclose(read_image(tmp_path / "out" / name).pixels, np.clip(expected, 0, 1),
+                                   atol=1 / 65535 + 1e-6)
