@@ -1,10 +1,16 @@
-"""Inference cost of each architecture on this machine: parameters, FLOPs per pixel, throughput.
+"""Inference speed on this machine, all figures from one run.
 
-Throughput is measured through the same path users take (``Denoiser.denoise``, float32, whole image)
-on gray images of 0.26 and 1.05 megapixels; the median of --repeats runs after a warm-up.
-Speed is reported as a ratio to DnCNN measured in the same run.
+1. Peak: float32 matrix multiply (4096 x 4096) through the same Keras backend, best of 5.
+2. Each shipped model (gray and colour networks) and DnCNN: parameters, FLOPs per pixel, and
+   megapixels per second through ``Denoiser.denoise`` (the path users take: automatic tiling,
+   default runtime) on random images of each --sizes megapixels; "% of peak" is
+   FLOPs/pixel x pixels/s over the measured peak.
+3. Runtimes: the flagship gray network at 2 MP under each runtime, with its PSNR on a noisy
+   natural image (so a faster runtime that costs quality shows it).
+4. Folder pipeline: ``imgdenoise denoise`` on a folder (decode, denoise, encode, with I/O
+   overlapped with compute) against the model-only time for the same images.
 
-Usage: python benchmarks/speed.py [--sizes 512 1024] [--repeats 3] [--update-docs]
+Usage: python benchmarks/speed.py [--sizes 0.15 2 12 50] [--repeats 3] [--update-docs]
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,71 +27,162 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, today, update_section  # noqa: E402
 
-from imgdenoise.inference import Denoiser  # noqa: E402
-from imgdenoise.models import build_model, get_spec  # noqa: E402
+from imgdenoise.inference import load_model  # noqa: E402
 from imgdenoise.models.complexity import flops_per_pixel  # noqa: E402
 
-ARCHITECTURES = {
-    "dncnn": {"name": "dncnn"},
-    "unet (base, flagship)": {"name": "unet", "preset": "base"},
-    "unet (small)": {"name": "unet", "preset": "small"},
-    "seed": {"name": "seed"},
-}
+MODELS = ["unet", "dncnn", "seed"]  # shipped names; DnCNN is the reference
+RUNTIMES = ["keras", "xla", "eager", "bf16", "onnx"]
 
 
-def denoiser_for(architecture: dict) -> Denoiser:
-    config = {**architecture, "channels": 1}
-    model = build_model(**config)
-    spec = get_spec(config["name"])
-    card = {"architecture": config, "noise_conditional": spec.noise_conditional,
-            "multiple": spec.multiple_for(config), "channels": 1}
-    return Denoiser({1: (model, card)})
+def peak_flops(n: int = 4096, repeats: int = 5) -> float:
+    """Best float32 matmul FLOP/s through the Keras backend."""
+    import keras
+
+    a = keras.ops.convert_to_tensor(np.random.default_rng(0).random((n, n), np.float32))
+    b = keras.ops.convert_to_tensor(np.random.default_rng(1).random((n, n), np.float32))
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
 
 
-def throughput(denoiser: Denoiser, size: int, repeats: int) -> float:
-    image = np.random.default_rng(0).random((size, size, 1)).astype(np.float32)
-    denoiser.denoise(image, 25)  # warm-up
+def image_of(megapixels: float, channels: int) -> np.ndarray:
+    width = int(round(np.sqrt(megapixels * 1e6 * 3 / 2)))
+    height = int(round(megapixels * 1e6 / width))
+    return np.random.default_rng(0).random((height, width, channels), np.float32)
+
+
+def seconds(fn, repeats: int) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` runs after one warm-up (none for single runs)."""
+    if repeats > 1:
+        fn()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        denoiser.denoise(image, 25)
+        fn()
         times.append(time.perf_counter() - start)
-    return size * size / 1e6 / statistics.median(times)
+    return statistics.median(times)
+
+
+def model_rows(sizes, repeats, peak):
+    rows = []
+    for name in MODELS:
+        denoiser = load_model(name)
+        for channels, variant in sorted(denoiser.variants.items()):
+            flops = flops_per_pixel(variant.model)
+            speeds = []
+            for mp in sizes:
+                image = image_of(mp, channels)
+                reps = repeats if mp <= 2 else 1
+                speeds.append(image.shape[0] * image.shape[1] / 1e6 / seconds(lambda: denoiser.denoise(image, 25.0), reps))
+            label = f"{name} ({'gray' if channels == 1 else 'colour'})"
+            rows.append((label, variant.model.count_params(), flops, speeds))
+            print(label, f"{flops / 1e6:.3f} MFLOP/px", " ".join(f"{s:.2f}" for s in speeds), "MP/s", flush=True)
+    lines = ["| model | parameters | MFLOP / pixel | " + " | ".join(f"MP/s at {mp:g} MP" for mp in sizes)
+             + " | % of peak (largest) | speed vs DnCNN |", "|---|---|---|" + "---|" * len(sizes) + "---|---|"]
+    reference = next(r for r in rows if r[0].startswith("dncnn"))
+    for label, params, flops, speeds in rows:
+        ratio = statistics.mean(s / r for s, r in zip(speeds, reference[3]))
+        lines.append(f"| {label} | {params:,} | {flops / 1e6:.3f} | " + " | ".join(f"{s:.2f}" for s in speeds)
+                     + f" | {100 * flops * speeds[-1] * 1e6 / peak:.0f}% | {ratio:.2f}x |")
+    return "\n".join(lines)
+
+
+def noisy_natural(sigma: float = 25.0):
+    from skimage import data
+
+    clean = data.camera().astype(np.float32) / 255.0
+    return clean[..., None], clean[..., None] + np.random.default_rng(0).normal(0, sigma / 255, clean[..., None].shape)
+
+
+def runtime_rows(repeats):
+    from imgdenoise.metrics import psnr
+
+    clean, noisy = noisy_natural()
+    image = image_of(2.0, 1)
+    lines = ["| runtime | MP/s at 2 MP | speed vs keras | PSNR on camera, sigma 25 (dB) |", "|---|---|---|---|"]
+    reference = None
+    for runtime in RUNTIMES:
+        try:
+            denoiser = load_model("unet", runtime=runtime)
+        except Exception as error:  # noqa: BLE001 - a runtime that cannot load is reported, not fatal
+            lines.append(f"| {runtime} | unavailable: {type(error).__name__} | | |")
+            continue
+        speed = image.shape[0] * image.shape[1] / 1e6 / seconds(lambda: denoiser.denoise(image, 25.0), repeats)
+        reference = reference or speed
+        quality = psnr(clean, np.clip(denoiser.denoise(noisy.astype(np.float32), 25.0), 0, 1))
+        lines.append(f"| {runtime} | {speed:.2f} | {speed / reference:.2f}x | {quality:.2f} |")
+        print(runtime, f"{speed:.2f} MP/s", f"{quality:.2f} dB", flush=True)
+    return "\n".join(lines)
+
+
+def pipeline_rows(count: int = 24, megapixels: float = 0.5):
+    """Folder pipeline vs model only, on ``count`` gray 8-bit PNGs of ``megapixels``."""
+    from imgdenoise.inference import denoise_files
+    from imgdenoise.io import read_image, write_image
+
+    denoiser = load_model("unet")
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for i in range(count):
+            write_image(folder / "in" / f"{i:03d}.png", rng.random(image_of(megapixels, 1).shape))
+        images = [read_image(p).pixels for p in sorted((folder / "in").iterdir())]
+        denoiser.denoise(images[0], 25.0)  # warm-up
+        start = time.perf_counter()
+        for image in images:
+            denoiser.denoise(image, 25.0)
+        model_only = time.perf_counter() - start
+        jobs = [(p, folder / "out" / p.name) for p in sorted((folder / "in").iterdir())]
+        start = time.perf_counter()
+        failures = [r for _, r in denoise_files(denoiser, jobs, sigma=25.0) if isinstance(r, Exception)]
+        pipeline = time.perf_counter() - start
+        assert not failures, failures
+        start = time.perf_counter()
+        for src, dst in jobs:  # the same work without overlap: read, denoise, write, one after another
+            image = read_image(src)
+            write_image(dst, denoiser.denoise(image.pixels, 25.0), overwrite=True)
+        sequential = time.perf_counter() - start
+    return "\n".join([
+        f"| {count} gray PNGs of {megapixels:g} MP | seconds | vs model only |", "|---|---|---|",
+        f"| model only (arrays in memory) | {model_only:.1f} | 1.00x |",
+        f"| `denoise_files` pipeline (decode ahead, encode behind, same-size batches) | {pipeline:.1f} | "
+        f"{pipeline / model_only:.2f}x |",
+        f"| read, denoise, write one after another | {sequential:.1f} | {sequential / model_only:.2f}x |"])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", type=float, nargs="+", default=[0.15, 2, 12, 50], help="image sizes, megapixels")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per size up to 2 MP (larger: one run)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["models", "runtimes", "pipeline"])
     parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
-    rows = []
-    for label, architecture in ARCHITECTURES.items():
-        denoiser = denoiser_for(architecture)
-        model = next(iter(denoiser.variants.values())).model
-        speeds = [throughput(denoiser, size, args.repeats) for size in args.sizes]
-        rows.append((label, model.count_params(), flops_per_pixel(model), speeds))
-        print(label, f"{rows[-1][2] / 1e6:.3f} MFLOP/px", " ".join(f"{s:.2f} MP/s" for s in speeds), flush=True)
-    reference = rows[0]
-    header = ("| model | parameters | MFLOP / pixel | " + " | ".join(f"MP/s at {s}x{s}" for s in args.sizes)
-              + " | speed vs DnCNN |")
-    lines = [header, "|---|---|---|" + "---|" * len(args.sizes) + "---|"]
-    for label, params, flops, speeds in rows:
-        ratio = statistics.mean(s / r for s, r in zip(speeds, reference[3]))
-        lines.append(f"| {label} | {params:,} | {flops / 1e6:.3f} | " + " | ".join(f"{s:.2f}" for s in speeds)
-                     + f" | {ratio:.2f}x |")
-    table = "\n".join(lines)
-    print(table)
+    started = time.time()
+    peak = peak_flops()
+    print(f"peak: {peak / 1e9:.0f} GFLOP/s float32 matmul", flush=True)
+    parts = [f"Peak of this machine through the same backend (float32 4096x4096 matmul, best of 5): "
+             f"**{peak / 1e9:.0f} GFLOP/s**."]
+    if "models" not in args.skip:
+        parts.append("Models (`Denoiser.denoise`, default runtime, automatic tiling; median of "
+                     f"{args.repeats} runs up to 2 MP, one run above):\n\n" + model_rows(args.sizes, args.repeats, peak))
+    if "runtimes" not in args.skip:
+        parts.append("Runtimes (`--runtime`), flagship gray network:\n\n" + runtime_rows(args.repeats))
+    if "pipeline" not in args.skip:
+        parts.append("Folder pipeline (`imgdenoise denoise FOLDER`):\n\n" + pipeline_rows())
+    text = "\n\n".join(parts)
+    print(text)
     if args.update_docs:
         update_section("speed", f"""
-## Inference cost
+## Inference speed
 
-Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`, {today()}, {machine()}.
-FLOPs count the convolutions (2 x multiply-adds per input pixel). Throughput: gray images through
-`Denoiser.denoise` in float32, median of {args.repeats} runs; "speed vs DnCNN" is the ratio of
-throughputs measured in this same run.
+Command: `python benchmarks/speed.py {' '.join(sys.argv[1:])}`, {today()}, {machine()};
+{time.time() - started:.0f} s in all. FLOPs count the convolutions (2 x multiply-adds per pixel).
 
-{table}
+{text}
 """)
 
 

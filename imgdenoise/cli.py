@@ -243,8 +243,9 @@ def _add_denoise_options(p):
                    help="tile size in pixels (default: automatic, tiles only images too big for --max-memory)")
     p.add_argument("--max-memory", type=float, default=1.0, help="GiB of activations per forward pass (auto tiling)")
     p.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels")
-    p.add_argument("--runtime", default="keras", choices=["keras", "xla", "eager", "onnx"],
+    p.add_argument("--runtime", default="keras", choices=["keras", "xla", "eager", "bf16", "onnx"],
                    help="keras: compiled Keras predict step (default); xla: XLA-compiled; eager: plain calls; "
+                        "bf16: mixed bfloat16 (CPUs with AMX/AVX512-BF16); "
                         "onnx: ONNX Runtime (an exported .onnx --model, or shipped weights exported once to a cache)")
 
 

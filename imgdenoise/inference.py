@@ -13,7 +13,8 @@ Large images are processed in tiles whose size follows a memory budget, blended 
 overlap, and produced band by band (:meth:`Denoiser.denoise_rows`), so an output can be written
 to disk while the rest is still being computed. The network itself runs through a *runtime*:
 ``keras`` (the Keras backend's compiled predict step), ``xla`` (the same, XLA-compiled),
-``eager`` (plain calls) or ``onnx`` (ONNX Runtime on an exported model, without TensorFlow).
+``eager`` (plain calls), ``bf16`` (compiled, mixed bfloat16: for CPUs with AMX/AVX512-BF16 units)
+or ``onnx`` (ONNX Runtime on an exported model, without TensorFlow).
 This module imports Keras only when a Keras model is loaded.
 """
 
@@ -29,7 +30,7 @@ from imgdenoise.transforms import dihedral, inverse_dihedral
 
 DEFAULT_OVERLAP = 64
 DEFAULT_MAX_MEMORY = 1 << 30  # bytes of activations one forward pass may use (automatic tiling)
-RUNTIMES = ("keras", "xla", "eager", "onnx")
+RUNTIMES = ("keras", "xla", "eager", "bf16", "onnx")
 DEFAULT_RUNTIME = "keras"
 ESTIMATE_CROP = 1024  # sigma of larger images is estimated on a central crop of this size
 
@@ -188,14 +189,16 @@ class Variant:
 
 
 class KerasVariant(Variant):
-    """A Keras model on the ``keras`` (compiled predict step), ``xla`` or ``eager`` runtime."""
+    """A Keras model on the ``keras`` (compiled predict step), ``xla``, ``bf16`` or ``eager`` runtime."""
 
     def __init__(self, model, card: dict, runtime: str = DEFAULT_RUNTIME):
-        if runtime not in ("keras", "xla", "eager"):
-            raise ValueError(f"runtime {runtime!r} does not run Keras models; use keras, xla or eager")
-        self.model, self.card, self.runtime = model, card, runtime
+        if runtime not in ("keras", "xla", "eager", "bf16"):
+            raise ValueError(f"runtime {runtime!r} does not run Keras models; use keras, xla, bf16 or eager")
         if "channels" not in card:
-            self.card = {**card, "channels": int(model.inputs[0].shape[-1])}
+            card = {**card, "channels": int(model.inputs[0].shape[-1])}
+        if runtime == "bf16":
+            model = _bfloat16_copy(model, card)
+        self.model, self.card, self.runtime = model, card, runtime
         if runtime != "eager":
             model.compile(jit_compile=runtime == "xla")
 
@@ -212,6 +215,22 @@ class KerasVariant(Variant):
         else:
             out = self.model.predict_on_batch(inputs)
         return np.asarray(out, np.float32)
+
+
+def _bfloat16_copy(model, card: dict):
+    """``model`` rebuilt under the mixed bfloat16 policy (bfloat16 compute, float32 weights)."""
+    import keras
+
+    from imgdenoise.models import build_model
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        copy = build_model(**card["architecture"])
+    finally:
+        keras.config.set_dtype_policy(previous)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 class Denoiser:
