@@ -236,6 +236,15 @@ def cmd_export(args):
     return 0
 
 
+def cmd_serve(args):
+    from imgdenoise.service import ServiceConfig, serve
+
+    config = ServiceConfig(models=args.models, max_upload_bytes=int(args.max_upload_mb * 2**20),
+                           max_pixels=args.max_pixels, threads=args.threads, runtime=args.runtime)
+    serve(config, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
 def _add_denoise_options(p):
     p.add_argument("--model", default="default", help="shipped model name (unet, dncnn, seed), .keras path, "
                    "or classical method (bm3d, nlm, tv, wavelet)")
@@ -348,6 +357,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True,
                    help="output path; a model with gray and colour weights writes PATH-gray and PATH-color")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("serve", help="HTTP service with a web page (FastAPI on uvicorn)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--models", nargs="+", default=["default"],
+                   help="shipped models offered (the first is the default), e.g. unet dncnn")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (each loads the models)")
+    p.add_argument("--threads", type=int, default=1, help="images denoised at the same time per worker")
+    p.add_argument("--max-upload-mb", type=float, default=64.0)
+    p.add_argument("--max-pixels", type=int, default=64_000_000)
+    p.add_argument("--runtime", default="keras", choices=["keras", "xla", "eager", "bf16", "onnx"])
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="denoise a sample image with the shipped default model")
     p.add_argument("-o", "--output", default="demo-output")

@@ -10,6 +10,7 @@ never replaces an existing file unless ``overwrite=True``.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -98,30 +99,30 @@ def _check_size(width: int, height: int, path, max_pixels: int):
         raise ImageReadError(f"{path}: image has zero size")
 
 
-def _png_bit_depth(path) -> int:
-    with open(path, "rb") as f:
-        header = f.read(26)
+def _png_bit_depth(f) -> int:
+    header = f.read(26)
+    f.seek(0)
     return header[24] if len(header) == 26 and header[12:16] == b"IHDR" else 8
 
 
-def _read_png16(path, max_pixels) -> np.ndarray:
-    reader = png.Reader(filename=str(path))
+def _read_png16(f, name, max_pixels) -> np.ndarray:
+    reader = png.Reader(file=f)
     width, height, rows, info = reader.asDirect()
-    _check_size(width, height, path, max_pixels)
+    _check_size(width, height, name, max_pixels)
     planes = info["planes"]
     array = np.vstack([np.asarray(row, np.uint16) for row in rows]).reshape(height, width, planes)
     return array[..., 0] if planes == 1 else array
 
 
-def _read_tiff(path, max_pixels) -> np.ndarray:
-    with tifffile.TiffFile(path) as tif:
+def _read_tiff(f, name, max_pixels) -> np.ndarray:
+    with tifffile.TiffFile(f) as tif:
         page = tif.pages[0]
         shape = page.shape
         samples_first = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and len(shape) == 3
         height, width = (shape[1], shape[2]) if samples_first else (shape[0], shape[1])
-        _check_size(width, height, path, max_pixels)
+        _check_size(width, height, name, max_pixels)
         if page.photometric == tifffile.PHOTOMETRIC.SEPARATED:
-            raise ImageReadError(f"{path}: CMYK TIFF is not supported; convert it to RGB first")
+            raise ImageReadError(f"{name}: CMYK TIFF is not supported; convert it to RGB first")
         array = page.asarray()
     if samples_first:
         array = np.moveaxis(array, 0, -1)
@@ -130,9 +131,9 @@ def _read_tiff(path, max_pixels) -> np.ndarray:
     return array
 
 
-def _read_pil(path, max_pixels) -> np.ndarray:
-    with PILImage.open(path) as im:
-        _check_size(im.width, im.height, path, max_pixels)
+def _read_pil(f, name, max_pixels) -> np.ndarray:
+    with PILImage.open(f) as im:
+        _check_size(im.width, im.height, name, max_pixels)
         im = ImageOps.exif_transpose(im)
         if im.mode == "P":
             im = im.convert("RGBA" if "transparency" in im.info else "RGB")
@@ -146,6 +147,15 @@ def _read_pil(path, max_pixels) -> np.ndarray:
             array = np.asarray(im)
             return np.clip(array, 0, 65535).astype(np.uint16)
         return np.asarray(im)
+
+
+SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"BM": "BMP", b"II*\x00": "TIFF",
+              b"MM\x00*": "TIFF"}
+
+
+def sniff_format(data: bytes) -> str | None:
+    """Format of an encoded image from its first bytes (PNG, JPEG, BMP, TIFF), or None."""
+    return next((fmt for magic, fmt in SIGNATURES.items() if data.startswith(magic)), None)
 
 
 def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, native: bool = False) -> Image:
@@ -163,26 +173,47 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS, native: bool = Fal
         raise ImageReadError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise ImageReadError(f"{path}: file is empty")
+    with open(path, "rb") as f:
+        return _decode(f, fmt, str(path), max_pixels, native)
+
+
+def decode_image(data: bytes, name: str = "upload", *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 native: bool = False) -> Image:
+    """Decode an image held in memory (an upload); the format comes from the content, not a name.
+
+    Same errors as :func:`read_image`, naming ``name``.
+    """
+    if not data:
+        raise ImageReadError(f"{name}: file is empty")
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise ImageReadError(f"{name}: not a PNG, JPEG, BMP or TIFF image")
+    image = _decode(io.BytesIO(data), fmt, name, max_pixels, native)
+    image.path = None
+    return image
+
+
+def _decode(f, fmt: str, name: str, max_pixels: int, native: bool) -> Image:
     PILImage.MAX_IMAGE_PIXELS = None  # our own limit applies, checked before decoding
     try:
         if fmt == "TIFF":
-            array = _read_tiff(path, max_pixels)
-        elif fmt == "PNG" and _png_bit_depth(path) == 16:
-            array = _read_png16(path, max_pixels)
+            array = _read_tiff(f, name, max_pixels)
+        elif fmt == "PNG" and _png_bit_depth(f) == 16:
+            array = _read_png16(f, name, max_pixels)
         else:
-            array = _read_pil(path, max_pixels)
+            array = _read_pil(f, name, max_pixels)
     except ImageReadError:
         raise
     except Exception as error:  # decoders raise many types for corrupt data
-        raise ImageReadError(f"{path}: cannot decode {fmt} image ({type(error).__name__}: {error})") from None
-    colour, alpha = _split_channels(np.asarray(array), path)
+        raise ImageReadError(f"{name}: cannot decode {fmt} image ({type(error).__name__}: {error})") from None
+    colour, alpha = _split_channels(np.asarray(array), name)
     if native and colour.dtype.newbyteorder("=") in (np.uint8, np.uint16):
         pixels, bit_depth = colour.astype(colour.dtype.newbyteorder("="), copy=False), 8 * colour.dtype.itemsize
     else:
-        pixels, bit_depth = _normalise(colour, path)
+        pixels, bit_depth = _normalise(colour, name)
     if alpha is not None:
-        alpha, _ = _normalise(alpha, path)
-    return Image(np.ascontiguousarray(pixels), bit_depth, alpha, fmt, str(path))
+        alpha, _ = _normalise(alpha, name)
+    return Image(np.ascontiguousarray(pixels), bit_depth, alpha, fmt, name)
 
 
 def _quantise(array: np.ndarray, bit_depth: int) -> np.ndarray:
@@ -193,21 +224,26 @@ def _quantise(array: np.ndarray, bit_depth: int) -> np.ndarray:
     return np.round(array * scale).astype(dtype)
 
 
-def _encode(tmp_path: str, fmt: str, array: np.ndarray, bit_depth: int, quality: int):
-    """Write integer ``array`` (H, W, C) to ``tmp_path`` (PNG, JPEG, BMP; TIFF: :func:`_write_tiff_tiles`)."""
+def _encode(target, fmt: str, array: np.ndarray, bit_depth: int, quality: int):
+    """Write integer ``array`` (H, W, C) to ``target``, a path or a binary file (PNG, JPEG, BMP;
+    TIFF: :func:`_write_tiff_tiles`)."""
     if fmt == "PNG" and bit_depth == 16:
         height, width, planes = array.shape
         writer = png.Writer(width, height, greyscale=planes <= 2, alpha=planes in (2, 4), bitdepth=16)
-        with open(tmp_path, "wb") as f:
-            writer.write(f, array.reshape(height, width * planes))
+        rows = array.reshape(height, width * planes)
+        if isinstance(target, (str, os.PathLike)):
+            with open(target, "wb") as f:
+                writer.write(f, rows)
+        else:
+            writer.write(target, rows)
     else:
         data = array[..., 0] if array.shape[-1] == 1 else array
         im = PILImage.fromarray(data)
         if fmt == "JPEG":
             im = im.convert("RGB" if array.shape[-1] >= 3 else "L")
-            im.save(tmp_path, format="JPEG", quality=quality)
+            im.save(target, format="JPEG", quality=quality)
         else:
-            im.save(tmp_path, format=fmt)
+            im.save(target, format=fmt)
 
 
 def write_image(path, pixels: np.ndarray, *, bit_depth: int = 8, alpha: np.ndarray | None = None,
@@ -276,11 +312,29 @@ def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarra
     return path
 
 
+def encode_image(pixels: np.ndarray, fmt: str, *, bit_depth: int = 8, alpha: np.ndarray | None = None,
+                 quality: int = 95) -> bytes:
+    """Encode ``pixels (H, W, C)`` in [0, 1] as ``fmt`` (PNG, JPEG, BMP, TIFF) bytes, as
+    :func:`write_image` would write them."""
+    pixels = np.asarray(pixels)
+    pixels = pixels[..., None] if pixels.ndim == 2 else pixels
+    depth = {"JPEG": 8, "BMP": 8, "PNG": min(bit_depth, 16), "TIFF": bit_depth}[fmt]
+    if alpha is not None and fmt in ("PNG", "TIFF"):
+        pixels = np.concatenate([pixels, np.asarray(alpha, np.float32).reshape(*pixels.shape[:2], 1)], axis=-1)
+    array = _quantise(pixels, depth)
+    buffer = io.BytesIO()
+    if fmt == "TIFF":
+        _write_tiff_tiles(buffer, [(0, array)], array.shape, array.dtype)
+    else:
+        _encode(buffer, fmt, array, depth, quality)
+    return buffer.getvalue()
+
+
 _DTYPES = {8: np.uint8, 16: np.uint16, 32: np.float32}
 TIFF_TILE = 256
 
 
-def _write_tiff_tiles(tmp_path: str, bands, shape, dtype):
+def _write_tiff_tiles(target, bands, shape, dtype):
     """Stream row bands into a zlib-compressed tiled TIFF; holds one 256-row stripe at a time."""
     height, width, planes = shape
     stripe = np.zeros((TIFF_TILE, width + (-width % TIFF_TILE), planes), dtype)
@@ -301,7 +355,7 @@ def _write_tiff_tiles(tmp_path: str, bands, shape, dtype):
 
     photometric = "minisblack" if planes in (1, 2) else "rgb"
     extra = ["unassalpha"] if planes in (2, 4) else None
-    tifffile.imwrite(tmp_path, data=tiles(), shape=(height, width) if planes == 1 else shape, dtype=dtype,
+    tifffile.imwrite(target, data=tiles(), shape=(height, width) if planes == 1 else shape, dtype=dtype,
                      photometric=photometric, extrasamples=extra, compression="zlib", tile=(TIFF_TILE, TIFF_TILE))
 
 

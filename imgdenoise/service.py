@@ -1,0 +1,196 @@
+"""The denoising web service: a JSON/HTTP API and a single web page (FastAPI on uvicorn).
+
+    imgdenoise serve --host 127.0.0.1 --port 8000 --models unet dncnn
+
+Endpoints:
+    POST /v1/denoise   multipart ``image`` (+ ``sigma``: number 0-255 or ``auto``; ``model``;
+                       ``format``: ``same`` or png/jpeg/tiff/bmp) -> the denoised image, in the
+                       input's format and bit depth by default; headers ``X-Sigma``,
+                       ``X-Sigma-Source`` (given, estimated, or not used by
+                       a model that is not noise-conditional), ``X-Model``, ``X-Processing-Seconds``
+    GET  /v1/models    the models this service offers, with their model cards
+    GET  /healthz      liveness
+    GET  /             the web page (every asset is served from this package: no CDN)
+    GET  /docs, /openapi.json   the OpenAPI description
+
+Only the models named at start-up can be requested, by name: nothing in a request is ever used as
+a file path. Errors are JSON ``{"detail": message}`` with a 4xx status naming the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI, File, Form, HTTPException, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from imgdenoise import __version__
+
+WEB_DIR = Path(__file__).parent / "web"
+MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp", "TIFF": "image/tiff"}
+SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "BMP": ".bmp", "TIFF": ".tif"}
+OUTPUT_FORMATS = {"same": None, "png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "tiff": "TIFF", "tif": "TIFF", "bmp": "BMP"}
+
+
+@dataclass
+class ServiceConfig:
+    """What a service offers and its limits. ``models``: shipped model names (the first is the default)."""
+
+    models: list[str] = field(default_factory=lambda: ["default"])
+    max_upload_bytes: int = 64 << 20
+    max_pixels: int = 64_000_000
+    threads: int = 1  # images denoised at the same time by this process
+    runtime: str = "keras"
+
+    @classmethod
+    def from_env(cls) -> "ServiceConfig":
+        """Configuration from ``IMGDENOISE_*`` variables (how ``imgdenoise serve`` passes it to workers)."""
+        env = os.environ
+        return cls(models=env.get("IMGDENOISE_MODELS", "default").split(","),
+                   max_upload_bytes=int(env.get("IMGDENOISE_MAX_UPLOAD_BYTES", 64 << 20)),
+                   max_pixels=int(env.get("IMGDENOISE_MAX_PIXELS", 64_000_000)),
+                   threads=int(env.get("IMGDENOISE_THREADS", 1)),
+                   runtime=env.get("IMGDENOISE_RUNTIME", "keras"))
+
+    def to_env(self) -> dict[str, str]:
+        return {"IMGDENOISE_MODELS": ",".join(self.models), "IMGDENOISE_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
+                "IMGDENOISE_MAX_PIXELS": str(self.max_pixels), "IMGDENOISE_THREADS": str(self.threads),
+                "IMGDENOISE_RUNTIME": self.runtime}
+
+
+class ModelPool:
+    """The offered models, each loaded on first use, and a bound on concurrent denoising."""
+
+    def __init__(self, config: ServiceConfig):
+        self.config = config
+        self._loaded: dict = {}
+        self._lock = threading.Lock()
+        self._slots = threading.Semaphore(config.threads)
+
+    def names(self) -> list[str]:
+        return list(self.config.models)
+
+    def get(self, name: str | None):
+        name = name or self.config.models[0]
+        if name not in self.config.models:
+            raise HTTPException(400, f"unknown model {name!r}; this service offers: {', '.join(self.config.models)}")
+        with self._lock:
+            if name not in self._loaded:
+                from imgdenoise.inference import load_model
+
+                self._loaded[name] = load_model(name, runtime=self.config.runtime)
+            return self._loaded[name]
+
+    def denoise(self, denoiser, pixels, sigma):
+        with self._slots:
+            return denoiser.denoise(pixels, sigma)
+
+
+def _parse_sigma(text: str | None) -> float | None:
+    if text is None or text.strip().lower() in ("", "auto"):
+        return None
+    try:
+        sigma = float(text)
+    except ValueError:
+        raise HTTPException(400, f"sigma must be a number on the 0-255 scale or 'auto', got {text!r}") from None
+    if not 0 <= sigma <= 255:
+        raise HTTPException(400, f"sigma must be within [0, 255] (0-255 scale), got {sigma:g}")
+    return sigma
+
+
+def _model_summary(name: str) -> dict:
+    """A model's name and the cards of its shipped networks (read from JSON; nothing is loaded)."""
+    from imgdenoise.pretrained import shipped_cards
+
+    cards = shipped_cards()
+    if name == "default":
+        default = [c for c in cards.values() if c.get("default")]
+        arch = (default or list(cards.values()))[0]["architecture"]["name"] if cards else name
+    else:
+        arch = name
+    networks = {stem: card for stem, card in cards.items() if card["architecture"]["name"] == arch}
+    return {"name": name, "architecture": arch, "networks": networks}
+
+
+def create_app(config: ServiceConfig | None = None) -> FastAPI:
+    """The service as an ASGI app (``uvicorn`` serves it; tests use FastAPI's test client)."""
+    config = config or ServiceConfig()
+    pool = ModelPool(config)
+    app = FastAPI(title="imgdenoise", version=__version__,
+                  description="Denoise images with CNNs. Sigma is on the 0-255 scale.")
+    app.state.pool = pool
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/v1/models")
+    def models():
+        return {"default": config.models[0], "models": [_model_summary(name) for name in config.models]}
+
+    @app.post("/v1/denoise")
+    def denoise(image: UploadFile = File(..., description="PNG, JPEG, BMP or TIFF; 8 or 16 bit"),
+                sigma: str = Form("auto", description="noise level 0-255, or 'auto' to estimate it"),
+                model: str | None = Form(None, description="one of GET /v1/models (default: the first)"),
+                format: str = Form("same", description="same, png, jpeg, tiff or bmp")):
+        from imgdenoise.inference import estimate_image_sigma
+        from imgdenoise.io import ImageReadError, decode_image, encode_image
+
+        start = time.perf_counter()
+        used_sigma = _parse_sigma(sigma)
+        if format.lower() not in OUTPUT_FORMATS:
+            raise HTTPException(400, f"format must be same, png, jpeg, tiff or bmp, got {format!r}")
+        denoiser = pool.get(model)
+        data = image.file.read(config.max_upload_bytes + 1)
+        if len(data) > config.max_upload_bytes:
+            raise HTTPException(413, f"upload larger than the limit of {config.max_upload_bytes} bytes")
+        name = Path(image.filename or "upload").name
+        try:
+            decoded = decode_image(data, name, max_pixels=config.max_pixels)
+        except ImageReadError as error:
+            status = 413 if "exceeds the limit" in str(error) else 415
+            raise HTTPException(status, str(error)) from None
+        source = "given" if denoiser.noise_conditional else "not used by this model"
+        if used_sigma is None and denoiser.noise_conditional:
+            used_sigma, source = estimate_image_sigma(decoded.pixels), "estimated"
+        clean = pool.denoise(denoiser, decoded.pixels, used_sigma)
+        fmt = OUTPUT_FORMATS[format.lower()] or decoded.format
+        body = encode_image(clean, fmt, bit_depth=decoded.bit_depth, alpha=decoded.alpha)
+        stem = Path(name).stem or "image"
+        headers = {
+            "X-Sigma": "n/a" if used_sigma is None else f"{used_sigma:.2f}", "X-Sigma-Source": source,
+            "X-Model": denoiser.name, "X-Processing-Seconds": f"{time.perf_counter() - start:.3f}",
+            "Content-Disposition": f'attachment; filename="{stem}-denoised{SUFFIXES[fmt]}"',
+            "Access-Control-Expose-Headers": "X-Sigma, X-Sigma-Source, X-Model, X-Processing-Seconds",
+        }
+        return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+    @app.exception_handler(HTTPException)
+    def http_error(request, error: HTTPException):
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.get("/", include_in_schema=False)
+    def page():
+        return FileResponse(WEB_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """App factory for uvicorn worker processes (``imgdenoise serve --workers N``)."""
+    return create_app(ServiceConfig.from_env())
+
+
+def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8000, workers: int = 1):
+    """Run the service with uvicorn (blocking)."""
+    import uvicorn
+
+    os.environ.update(config.to_env())
+    uvicorn.run("imgdenoise.service:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="info")

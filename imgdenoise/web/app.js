@@ -1,0 +1,113 @@
+// The imgdenoise page: choose an image, denoise it through POST /v1/denoise, compare, download.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { file: null, beforeUrl: null, afterUrl: null };
+const BROWSER_VIEWABLE = ["image/png", "image/jpeg", "image/bmp"];
+
+function setStatus(text, isError = false) {
+  $("status").textContent = text;
+  $("status").classList.toggle("error", isError);
+}
+
+async function loadModels() {
+  const response = await fetch("/v1/models");
+  const body = await response.json();
+  for (const model of body.models) {
+    const option = document.createElement("option");
+    option.value = model.name;
+    option.textContent = model.name === model.architecture ? model.name : `${model.name} (${model.architecture})`;
+    $("model").append(option);
+  }
+  $("model").value = body.default;
+}
+
+function chooseFile(file) {
+  if (!file) return;
+  state.file = file;
+  $("drop-text").textContent = `${file.name} (${Math.round(file.size / 1024)} KiB)`;
+  $("run").disabled = false;
+  $("download").classList.add("hidden");
+  if (state.beforeUrl) URL.revokeObjectURL(state.beforeUrl);
+  state.beforeUrl = URL.createObjectURL(file);
+  $("before").src = BROWSER_VIEWABLE.includes(file.type) ? state.beforeUrl : "";
+  $("after").removeAttribute("src");
+  setStatus("Ready.");
+}
+
+async function denoise() {
+  const form = new FormData();
+  form.append("image", state.file);
+  form.append("model", $("model").value);
+  form.append("sigma", $("auto").checked ? "auto" : $("sigma").value);
+  // Browsers cannot show TIFF: ask for a (16-bit) PNG of the same result instead.
+  form.append("format", BROWSER_VIEWABLE.includes(state.file.type) ? "same" : "png");
+  $("run").disabled = true;
+  setStatus("Denoising...");
+  try {
+    const response = await fetch("/v1/denoise", { method: "POST", body: form });
+    if (!response.ok) {
+      const error = await response.json().catch(() => ({ detail: response.statusText }));
+      throw new Error(error.detail || response.statusText);
+    }
+    const blob = await response.blob();
+    if (state.afterUrl) URL.revokeObjectURL(state.afterUrl);
+    state.afterUrl = URL.createObjectURL(blob);
+    $("after").src = state.afterUrl;
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const name = (disposition.match(/filename="([^"]+)"/) || [])[1] || "denoised.png";
+    $("download").href = state.afterUrl;
+    $("download").download = name;
+    $("download").classList.remove("hidden");
+    setStatus(`Done in ${response.headers.get("X-Processing-Seconds")} s with ${response.headers.get("X-Model")}, ` +
+              `sigma ${response.headers.get("X-Sigma")} (${response.headers.get("X-Sigma-Source")}).`);
+  } catch (error) {
+    setStatus(`Error: ${error.message}`, true);
+  } finally {
+    $("run").disabled = false;
+  }
+}
+
+function applySplit() {
+  const percent = `${$("split").value}%`;
+  $("after-clip").style.width = percent;
+  $("divider").style.left = percent;
+}
+
+function applyZoom() {
+  const zoom = $("zoom").value;
+  $("frame").classList.toggle("fit", zoom === "fit");
+  const width = zoom === "fit" ? "" : `${$("before").naturalWidth * Number(zoom) || ""}px`;
+  for (const image of [$("before"), $("after")]) image.style.width = width;
+  $("after").style.width = zoom === "fit" ? `${$("before").clientWidth}px` : width;
+}
+
+$("file").addEventListener("change", (event) => chooseFile(event.target.files[0]));
+$("drop").addEventListener("dragover", (event) => { event.preventDefault(); $("drop").classList.add("over"); });
+$("drop").addEventListener("dragleave", () => $("drop").classList.remove("over"));
+$("drop").addEventListener("drop", (event) => {
+  event.preventDefault();
+  $("drop").classList.remove("over");
+  chooseFile(event.dataTransfer.files[0]);
+});
+$("auto").addEventListener("change", () => {
+  $("sigma").disabled = $("auto").checked;
+  $("sigma-value").textContent = $("auto").checked ? "auto" : $("sigma").value;
+});
+$("sigma").addEventListener("input", () => { $("sigma-value").textContent = $("sigma").value; });
+$("run").addEventListener("click", denoise);
+$("split").addEventListener("input", applySplit);
+$("zoom").addEventListener("change", applyZoom);
+$("before").addEventListener("load", applyZoom);
+$("after").addEventListener("load", applyZoom);
+window.addEventListener("resize", applyZoom);
+$("frame").addEventListener("wheel", (event) => {
+  if (!event.ctrlKey) return;  // ctrl + wheel steps through the zoom levels
+  event.preventDefault();
+  const options = [...$("zoom").options].map((o) => o.value);
+  const index = options.indexOf($("zoom").value) + (event.deltaY < 0 ? 1 : -1);
+  $("zoom").value = options[Math.max(0, Math.min(options.length - 1, index))];
+  applyZoom();
+});
+applySplit();
+loadModels().catch((error) => setStatus(`Cannot list models: ${error.message}`, true));

@@ -1,0 +1,178 @@
+"""The web service: API through FastAPI's test client, a real uvicorn process, and the page in Chromium."""
+
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from imgdenoise.io import decode_image, encode_image
+from imgdenoise.metrics import psnr
+from imgdenoise.service import WEB_DIR, ServiceConfig, create_app
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(ServiceConfig(models=["dncnn", "seed"])))
+
+
+@pytest.fixture(scope="module")
+def clean_and_noisy():
+    from skimage import data
+
+    clean = (data.camera()[100:196, 200:296] / 255.0).astype(np.float32)[..., None]
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 25 / 255, clean.shape), 0, 1).astype(np.float32)
+    return clean, noisy
+
+
+def post(client, body: bytes, name="noisy.png", **fields):
+    return client.post("/v1/denoise", files={"image": (name, body, "application/octet-stream")}, data=fields)
+
+
+def test_health_models_and_openapi(client):
+    assert client.get("/healthz").json()["status"] == "ok"
+    models = client.get("/v1/models").json()
+    assert models["default"] == "dncnn" and [m["name"] for m in models["models"]] == ["dncnn", "seed"]
+    assert models["models"][0]["networks"]["dncnn-gray"]["architecture"]["name"] == "dncnn"
+    assert "/v1/denoise" in client.get("/openapi.json").json()["paths"]
+
+
+def test_page_and_assets_are_served_locally(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<title>imgdenoise</title>" in page.text
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
+        assert client.get(asset).status_code == 200
+    for path in WEB_DIR.iterdir():  # no CDN: nothing is fetched from another host
+        assert not re.search(r"https?://", path.read_text()), path.name
+
+
+def test_denoise_returns_a_cleaner_png_with_sigma_and_timing_headers(client, clean_and_noisy):
+    clean, noisy = clean_and_noisy
+    response = post(client, encode_image(noisy, "PNG"))
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    if client.app.state.pool.get("dncnn").noise_conditional:
+        assert response.headers["x-sigma-source"] == "estimated" and 15 < float(response.headers["x-sigma"]) < 35
+    else:
+        assert response.headers["x-sigma-source"] == "not used by this model"
+    assert float(response.headers["x-processing-seconds"]) > 0 and response.headers["x-model"] == "dncnn"
+    assert "noisy-denoised.png" in response.headers["content-disposition"]
+    result = decode_image(response.content).pixels
+    assert result.shape == clean.shape and psnr(clean, result) > psnr(clean, noisy) + 3
+
+
+def test_format_and_bit_depth_follow_the_input_unless_asked(client, clean_and_noisy):
+    _, noisy = clean_and_noisy
+    response = post(client, encode_image(noisy, "TIFF", bit_depth=16), name="scan.tif", sigma="25", model="seed")
+    assert response.headers["content-type"] == "image/tiff"
+    assert decode_image(response.content, native=True).pixels.dtype == np.uint16
+    as_png = post(client, encode_image(noisy, "TIFF", bit_depth=16), name="scan.tif", format="png")
+    assert as_png.headers["content-type"] == "image/png" and decode_image(as_png.content).bit_depth == 16
+
+
+@pytest.mark.parametrize("fields, body, status, message", [
+    ({"sigma": "loud"}, None, 400, "sigma must be a number"),
+    ({"sigma": "-3"}, None, 400, "within"),
+    ({"model": "../../etc/passwd"}, None, 400, "unknown model"),
+    ({"format": "gif"}, None, 400, "format must be"),
+    ({}, b"this is not an image", 415, "not a PNG, JPEG, BMP or TIFF"),
+    ({}, b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 415, "cannot decode"),
+    ({}, b"", 415, "empty"),
+])
+def test_bad_requests_get_a_json_error_naming_the_problem(client, clean_and_noisy, fields, body, status, message):
+    body = encode_image(clean_and_noisy[1], "PNG") if body is None else body
+    response = post(client, body, **fields)
+    assert response.status_code == status
+    assert message in response.json()["detail"]
+
+
+def test_upload_and_pixel_limits_answer_413(clean_and_noisy):
+    small = TestClient(create_app(ServiceConfig(models=["seed"], max_upload_bytes=1000, max_pixels=100)))
+    big = encode_image(np.random.default_rng(0).random((64, 64)), "PNG")
+    assert post(small, big).status_code == 413
+    tiny_file = encode_image(np.zeros((20, 20)), "PNG")
+    response = post(small, tiny_file)
+    assert response.status_code == 413 and "exceeds the limit" in response.json()["detail"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A real `imgdenoise serve` process on a loopback port."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "imgdenoise", "serve", "--port", str(port), "--models", "dncnn"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("service did not start: " + process.stdout.read().decode()[-2000:])
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_real_uvicorn_process_denoises(server, clean_and_noisy):
+    import httpx
+
+    clean, noisy = clean_and_noisy
+    response = httpx.post(f"{server}/v1/denoise", files={"image": ("n.png", encode_image(noisy, "PNG"))},
+                          data={"sigma": "25"}, timeout=120)
+    assert response.status_code == 200
+    assert psnr(clean, decode_image(response.content).pixels) > psnr(clean, noisy) + 3
+
+
+def chromium_path():
+    return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
+
+
+def test_page_in_headless_chromium_denoises_and_downloads(server, clean_and_noisy, tmp_path):
+    if chromium_path() is None:
+        if os.environ.get("IMGDENOISE_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required (IMGDENOISE_REQUIRE_BROWSER) but not installed")
+        pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    clean, noisy = clean_and_noisy
+    noisy_file = tmp_path / "noisy.png"
+    noisy_file.write_bytes(encode_image(noisy, "PNG"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
+        page = browser.new_page(accept_downloads=True)
+        page.goto(server)
+        page.wait_for_selector("#model option[value=dncnn]", state="attached")
+        page.set_input_files("#file", str(noisy_file))
+        page.uncheck("#auto")
+        page.fill("#sigma", "25")
+        page.click("#run")
+        page.wait_for_selector("#download:not(.hidden)", timeout=120_000)
+        assert "Done" in page.inner_text("#status")
+        assert page.evaluate("document.getElementById('after').naturalWidth") == clean.shape[1]  # displayed
+        with page.expect_download() as download:
+            page.click("#download")
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        browser.close()
+    assert saved.name == "noisy-denoised.png"
+    result = decode_image(saved.read_bytes()).pixels
+    assert psnr(clean, result) > psnr(clean, noisy) + 3
