@@ -240,7 +240,8 @@ def cmd_serve(args):
     from imgdenoise.service import ServiceConfig, serve
 
     config = ServiceConfig(models=args.models, max_upload_bytes=int(args.max_upload_mb * 2**20),
-                           max_pixels=args.max_pixels, threads=args.threads, runtime=args.runtime)
+                           max_pixels=args.max_pixels, threads=args.threads, queue=args.queue,
+                           queue_timeout=args.queue_timeout, runtime=args.runtime, cors_origins=args.cors_origin)
     serve(config, host=args.host, port=args.port, workers=args.workers)
     return 0
 
@@ -365,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="shipped models offered (the first is the default), e.g. unet dncnn")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (each loads the models)")
     p.add_argument("--threads", type=int, default=1, help="images denoised at the same time per worker")
+    p.add_argument("--queue", type=int, default=8, help="requests that may wait; more get 503 + Retry-After")
+    p.add_argument("--queue-timeout", type=float, default=60.0, help="seconds a request may wait for a thread")
+    p.add_argument("--cors-origin", nargs="*", default=[], help="web origins allowed to call the API (default: none)")
     p.add_argument("--max-upload-mb", type=float, default=64.0)
     p.add_argument("--max-pixels", type=int, default=64_000_000)
     p.add_argument("--runtime", default="keras", choices=["keras", "xla", "eager", "bf16", "onnx"])

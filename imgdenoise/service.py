@@ -19,7 +19,10 @@ a file path. Errors are JSON ``{"detail": message}`` with a 4xx status naming th
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,7 +48,10 @@ class ServiceConfig:
     max_upload_bytes: int = 64 << 20
     max_pixels: int = 64_000_000
     threads: int = 1  # images denoised at the same time by this process
+    queue: int = 8  # requests that may wait for a free thread; more get 503 + Retry-After
+    queue_timeout: float = 60.0  # seconds a request may wait for a thread before 503
     runtime: str = "keras"
+    cors_origins: list[str] = field(default_factory=list)  # none: browsers on other sites cannot call us
 
     @classmethod
     def from_env(cls) -> "ServiceConfig":
@@ -55,22 +61,33 @@ class ServiceConfig:
                    max_upload_bytes=int(env.get("IMGDENOISE_MAX_UPLOAD_BYTES", 64 << 20)),
                    max_pixels=int(env.get("IMGDENOISE_MAX_PIXELS", 64_000_000)),
                    threads=int(env.get("IMGDENOISE_THREADS", 1)),
-                   runtime=env.get("IMGDENOISE_RUNTIME", "keras"))
+                   queue=int(env.get("IMGDENOISE_QUEUE", 8)),
+                   queue_timeout=float(env.get("IMGDENOISE_QUEUE_TIMEOUT", 60)),
+                   runtime=env.get("IMGDENOISE_RUNTIME", "keras"),
+                   cors_origins=[o for o in env.get("IMGDENOISE_CORS_ORIGINS", "").split(",") if o])
 
     def to_env(self) -> dict[str, str]:
         return {"IMGDENOISE_MODELS": ",".join(self.models), "IMGDENOISE_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
                 "IMGDENOISE_MAX_PIXELS": str(self.max_pixels), "IMGDENOISE_THREADS": str(self.threads),
-                "IMGDENOISE_RUNTIME": self.runtime}
+                "IMGDENOISE_QUEUE": str(self.queue), "IMGDENOISE_QUEUE_TIMEOUT": str(self.queue_timeout),
+                "IMGDENOISE_RUNTIME": self.runtime, "IMGDENOISE_CORS_ORIGINS": ",".join(self.cors_origins)}
 
 
 class ModelPool:
-    """The offered models, each loaded on first use, and a bound on concurrent denoising."""
+    """The offered models, each loaded on first use, behind a bounded queue.
+
+    At most ``threads`` images are denoised at once; up to ``queue`` more requests wait (each at
+    most ``queue_timeout`` seconds). Beyond that a request is turned away at once with 503 and a
+    ``Retry-After`` estimated from recent processing times, before its image is even decoded.
+    """
 
     def __init__(self, config: ServiceConfig):
         self.config = config
         self._loaded: dict = {}
         self._lock = threading.Lock()
         self._slots = threading.Semaphore(config.threads)
+        self._admitted = 0
+        self._recent_seconds = 1.0  # moving average of one denoising, for Retry-After
 
     def names(self) -> list[str]:
         return list(self.config.models)
@@ -86,9 +103,35 @@ class ModelPool:
                 self._loaded[name] = load_model(name, runtime=self.config.runtime)
             return self._loaded[name]
 
+    def _retry_after(self) -> str:
+        waiting = max(1, self._admitted - self.config.threads + 1)
+        return str(max(1, math.ceil(self._recent_seconds * waiting / self.config.threads)))
+
+    @contextlib.contextmanager
+    def admission(self):
+        """Hold a place in the queue for one request (503 + Retry-After when it is full)."""
+        with self._lock:
+            if self._admitted >= self.config.threads + self.config.queue:
+                raise HTTPException(503, "the service is busy; retry later", headers={"Retry-After": self._retry_after()})
+            self._admitted += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._admitted -= 1
+
     def denoise(self, denoiser, pixels, sigma):
-        with self._slots:
-            return denoiser.denoise(pixels, sigma)
+        """Denoise on a free thread, waiting at most ``queue_timeout`` seconds for one."""
+        if not self._slots.acquire(timeout=self.config.queue_timeout):
+            raise HTTPException(503, f"no free worker within {self.config.queue_timeout:g} s; retry later",
+                                headers={"Retry-After": self._retry_after()})
+        try:
+            start = time.perf_counter()
+            result = denoiser.denoise(pixels, sigma)
+            self._recent_seconds = 0.8 * self._recent_seconds + 0.2 * (time.perf_counter() - start)
+            return result
+        finally:
+            self._slots.release()
 
 
 def _parse_sigma(text: str | None) -> float | None:
@@ -117,6 +160,36 @@ def _model_summary(name: str) -> dict:
     return {"name": name, "architecture": arch, "networks": networks}
 
 
+def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, start: float) -> Response:
+    """Decode an upload, denoise it, encode the answer (see ``POST /v1/denoise``)."""
+    from imgdenoise.inference import estimate_image_sigma
+    from imgdenoise.io import ImageReadError, decode_image, encode_image
+
+    config = pool.config
+    data = image.file.read(config.max_upload_bytes + 1)
+    if len(data) > config.max_upload_bytes:
+        raise HTTPException(413, f"upload larger than the limit of {config.max_upload_bytes} bytes")
+    name = Path(image.filename or "upload").name
+    try:
+        decoded = decode_image(data, name, max_pixels=config.max_pixels)
+    except ImageReadError as error:
+        status = 413 if "exceeds the limit" in str(error) else 415
+        raise HTTPException(status, str(error)) from None
+    source = "given" if denoiser.noise_conditional else "not used by this model"
+    if used_sigma is None and denoiser.noise_conditional:
+        used_sigma, source = estimate_image_sigma(decoded.pixels), "estimated"
+    clean = pool.denoise(denoiser, decoded.pixels, used_sigma)
+    fmt = out_format or decoded.format
+    body = encode_image(clean, fmt, bit_depth=decoded.bit_depth, alpha=decoded.alpha)
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).stem)[:100] or "image"  # safe in a header
+    headers = {
+        "X-Sigma": "n/a" if used_sigma is None else f"{used_sigma:.2f}", "X-Sigma-Source": source,
+        "X-Model": denoiser.name, "X-Processing-Seconds": f"{time.perf_counter() - start:.3f}",
+        "Content-Disposition": f'attachment; filename="{stem}-denoised{SUFFIXES[fmt]}"',
+    }
+    return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
 def create_app(config: ServiceConfig | None = None) -> FastAPI:
     """The service as an ASGI app (``uvicorn`` serves it; tests use FastAPI's test client)."""
     config = config or ServiceConfig()
@@ -124,6 +197,11 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app = FastAPI(title="imgdenoise", version=__version__,
                   description="Denoise images with CNNs. Sigma is on the 0-255 scale.")
     app.state.pool = pool
+    if config.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "POST"],
+                           expose_headers=["X-Sigma", "X-Sigma-Source", "X-Model", "X-Processing-Seconds"])
 
     @app.get("/healthz")
     def healthz():
@@ -138,41 +216,17 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                 sigma: str = Form("auto", description="noise level 0-255, or 'auto' to estimate it"),
                 model: str | None = Form(None, description="one of GET /v1/models (default: the first)"),
                 format: str = Form("same", description="same, png, jpeg, tiff or bmp")):
-        from imgdenoise.inference import estimate_image_sigma
-        from imgdenoise.io import ImageReadError, decode_image, encode_image
-
         start = time.perf_counter()
         used_sigma = _parse_sigma(sigma)
         if format.lower() not in OUTPUT_FORMATS:
             raise HTTPException(400, f"format must be same, png, jpeg, tiff or bmp, got {format!r}")
         denoiser = pool.get(model)
-        data = image.file.read(config.max_upload_bytes + 1)
-        if len(data) > config.max_upload_bytes:
-            raise HTTPException(413, f"upload larger than the limit of {config.max_upload_bytes} bytes")
-        name = Path(image.filename or "upload").name
-        try:
-            decoded = decode_image(data, name, max_pixels=config.max_pixels)
-        except ImageReadError as error:
-            status = 413 if "exceeds the limit" in str(error) else 415
-            raise HTTPException(status, str(error)) from None
-        source = "given" if denoiser.noise_conditional else "not used by this model"
-        if used_sigma is None and denoiser.noise_conditional:
-            used_sigma, source = estimate_image_sigma(decoded.pixels), "estimated"
-        clean = pool.denoise(denoiser, decoded.pixels, used_sigma)
-        fmt = OUTPUT_FORMATS[format.lower()] or decoded.format
-        body = encode_image(clean, fmt, bit_depth=decoded.bit_depth, alpha=decoded.alpha)
-        stem = Path(name).stem or "image"
-        headers = {
-            "X-Sigma": "n/a" if used_sigma is None else f"{used_sigma:.2f}", "X-Sigma-Source": source,
-            "X-Model": denoiser.name, "X-Processing-Seconds": f"{time.perf_counter() - start:.3f}",
-            "Content-Disposition": f'attachment; filename="{stem}-denoised{SUFFIXES[fmt]}"',
-            "Access-Control-Expose-Headers": "X-Sigma, X-Sigma-Source, X-Model, X-Processing-Seconds",
-        }
-        return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
+        with pool.admission():
+            return _denoise_upload(pool, denoiser, image, used_sigma, OUTPUT_FORMATS[format.lower()], start)
 
     @app.exception_handler(HTTPException)
     def http_error(request, error: HTTPException):
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
 
     @app.get("/", include_in_schema=False)
     def page():

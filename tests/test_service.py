@@ -176,3 +176,39 @@ def test_page_in_headless_chromium_denoises_and_downloads(server, clean_and_nois
     assert saved.name == "noisy-denoised.png"
     result = decode_image(saved.read_bytes()).pixels
     assert psnr(clean, result) > psnr(clean, noisy) + 3
+
+
+def test_full_queue_turns_requests_away_with_503_and_retry_after(clean_and_noisy):
+    import threading
+
+    app = create_app(ServiceConfig(models=["seed"], threads=1, queue=0))
+    pool = app.state.pool
+    entered, release = threading.Event(), threading.Event()
+    original = pool.get("seed").denoise
+
+    def slow_denoise(pixels, sigma=None, **kwargs):
+        entered.set()
+        release.wait(30)
+        return original(pixels, sigma, **kwargs)
+
+    pool.get("seed").denoise = slow_denoise
+    body = encode_image(clean_and_noisy[1], "PNG")
+    with TestClient(app) as client:
+        first = threading.Thread(target=lambda: post(client, body))
+        first.start()
+        assert entered.wait(30)
+        busy = post(client, body)
+        release.set()
+        first.join()
+        assert busy.status_code == 503 and int(busy.headers["retry-after"]) >= 1
+        assert "busy" in busy.json()["detail"]
+        assert post(client, body).status_code == 200  # capacity is back
+
+
+def test_cors_is_off_unless_origins_are_given():
+    preflight = {"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"}
+    closed = TestClient(create_app(ServiceConfig(models=["seed"])))
+    assert "access-control-allow-origin" not in closed.options("/v1/denoise", headers=preflight).headers
+    opened = TestClient(create_app(ServiceConfig(models=["seed"], cors_origins=["https://elsewhere.example"])))
+    answer = opened.options("/v1/denoise", headers=preflight)
+    assert answer.headers["access-control-allow-origin"] == "https://elsewhere.example"
