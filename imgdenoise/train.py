@@ -270,10 +270,13 @@ def model_card(config: TrainConfig, architecture: dict) -> dict:
 
 
 def transfer_weights(source: keras.Model, target: keras.Model) -> list[str]:
-    """Copy weights layer by layer (by name) where every shape matches; returns the layers copied.
+    """Copy weights layer by layer (by name); returns the layers copied.
 
-    Used to start a colour model from a gray one (all but the first and last
-    convolutions carry over) or to fine-tune from a previous run.
+    Layers whose shapes match are copied as they are. A gray -> colour start (the first and
+    last convolutions differ in their image channels) is copied as a luminance model: the gray
+    input kernel is split equally over R, G and B (extra inputs such as a sigma map keep
+    theirs) and the gray output kernel is repeated for each colour, so the colour model starts
+    out denoising like the gray one and training only has to learn colour.
     """
     copied = []
     for layer in target.layers:
@@ -282,10 +285,27 @@ def transfer_weights(source: keras.Model, target: keras.Model) -> list[str]:
         except ValueError:
             continue
         weights = other.get_weights()
-        if weights and [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]:
-            layer.set_weights(weights)
+        if not weights:
+            continue
+        adapted = [_gray_to_colour(w, tuple(t.shape)) for w, t in zip(weights, layer.weights)]
+        if len(adapted) == len(layer.weights) and all(a is not None for a in adapted):
+            layer.set_weights(adapted)
             copied.append(layer.name)
     return copied
+
+
+def _gray_to_colour(weight: np.ndarray, shape: tuple):
+    """``weight`` as ``shape``: unchanged, or a conv kernel (kh, kw, in, out) widened from one image
+    channel to three on its input (split in three) or output (repeated) side; None if neither."""
+    if weight.shape == shape:
+        return weight
+    if weight.ndim != 4 or len(shape) != 4 or weight.shape[:2] != shape[:2]:
+        return None
+    if weight.shape[3] == shape[3] and shape[2] - weight.shape[2] == 2:  # image channel first, extras after
+        return np.concatenate([np.repeat(weight[:, :, :1] / 3, 3, axis=2), weight[:, :, 1:]], axis=2)
+    if weight.shape[2] == shape[2] and weight.shape[3] == 1 and shape[3] == 3:
+        return np.repeat(weight, 3, axis=3)
+    return None
 
 
 def _compile(model: keras.Model, config: TrainConfig):
