@@ -91,3 +91,24 @@ def test_train_resume_needs_only_the_run_folder(tmp_path, image_folder, capsys):
     assert main(["train", "--train", str(image_folder), "--epochs", "1", *common]) == 0
     assert main(["train", "--out", str(tmp_path / "run"), "--resume", "--epochs", "2", "--verbose", "0"]) == 0
     assert (tmp_path / "run" / "log.csv").read_text().count("\n") == 3  # header + 2 epochs
+
+
+def test_bad_input_corpus_through_the_cli(tmp_path, capsys):
+    from tests import corpus
+
+    cases = corpus.cases()
+    for case in cases:
+        (tmp_path / "in" / case.name).parent.mkdir(exist_ok=True)
+        (tmp_path / "in" / case.name).write_bytes(case.data)
+    code = main(["denoise", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--model", "seed", "--sigma", "20"])
+    err = capsys.readouterr().err
+    assert code == 1
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == sum(c.outcome != "ok" for c in cases)  # one line per bad file
+    for case in cases:
+        if case.outcome == "ok":
+            assert read_image(tmp_path / "out" / case.name).pixels.shape == read_image(tmp_path / "in" / case.name).pixels.shape
+        else:
+            assert any(case.name in line and case.outcome in line for line in lines), case.name
+            assert not (tmp_path / "out" / case.name).exists()
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no temporary files left

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from imgdenoise.io import ImageReadError, read_image, to_channels, write_image
+from imgdenoise.io import ImageReadError, decode_image, read_image, to_channels, write_image
+from tests import corpus
 
 
 @pytest.mark.parametrize("ext", [".png", ".tif", ".bmp"])
@@ -130,3 +131,29 @@ def test_rows_stream_into_a_tiled_tiff_equal_to_the_whole_image(tmp_path, channe
     np.testing.assert_allclose(back.pixels, pixels, atol=0.5 / 65535)
     if alpha:
         np.testing.assert_allclose(back.alpha, alpha_plane, atol=0.5 / 65535)
+
+
+@pytest.mark.parametrize("case", corpus.cases(), ids=lambda c: c.name)
+def test_bad_input_corpus_from_files(tmp_path, case):
+    path = tmp_path / case.name
+    path.write_bytes(case.data)
+    if case.outcome == "ok":
+        case.check(read_image(path, max_pixels=10_000_000))
+    else:
+        with pytest.raises(ImageReadError, match=case.outcome) as error:
+            read_image(path, max_pixels=10_000_000)
+        assert case.name in str(error.value)
+
+
+@pytest.mark.parametrize("case", corpus.cases(), ids=lambda c: c.name)
+def test_bad_input_corpus_from_memory(case):
+    if case.name == "text.png":
+        expected = "not a PNG, JPEG, BMP or TIFF"  # in memory the content decides the format, not the name
+    else:
+        expected = case.outcome
+    if expected == "ok":
+        case.check(decode_image(case.data, case.name, max_pixels=10_000_000))
+    else:
+        with pytest.raises(ImageReadError, match=expected) as error:
+            decode_image(case.data, case.name, max_pixels=10_000_000)
+        assert case.name in str(error.value)

@@ -212,3 +212,12 @@ def test_cors_is_off_unless_origins_are_given():
     opened = TestClient(create_app(ServiceConfig(models=["seed"], cors_origins=["https://elsewhere.example"])))
     answer = opened.options("/v1/denoise", headers=preflight)
     assert answer.headers["access-control-allow-origin"] == "https://elsewhere.example"
+
+
+@pytest.mark.parametrize("case", __import__("tests.corpus", fromlist=["cases"]).cases(), ids=lambda c: c.name)
+def test_bad_input_corpus_through_the_service(client, case):
+    response = post(client, case.data, name=case.name, sigma="20", model="seed")
+    assert response.status_code == case.http_status, response.text[:300]
+    if case.outcome != "ok":
+        expected = "not a PNG, JPEG, BMP or TIFF" if case.name == "text.png" else case.outcome
+        assert expected in response.json()["detail"] and case.name in response.json()["detail"]

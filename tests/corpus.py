@@ -1,0 +1,108 @@
+"""A corpus of awkward and broken image files, generated (never downloaded), with the exact
+outcome each must have everywhere an image enters imgdenoise (files, CLI, service).
+
+``outcome`` is ``"ok"`` (decoded; ``check`` tests what was decoded) or the text the error must
+contain. Every error also names the file.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import tifffile
+from PIL import Image as PILImage
+
+
+@dataclass
+class Case:
+    name: str  # file name, with the extension a user would give it
+    data: bytes
+    outcome: str  # "ok" or a substring of the error message
+    check: Callable | None = None  # called with the decoded Image when outcome is "ok"
+    http_status: int = 200  # what POST /v1/denoise answers
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A 60-byte PNG whose header declares ``width`` x ``height`` 8-bit gray pixels."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+            + _png_chunk(b"IEND", b""))
+
+
+def tiff_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A tiny little-endian TIFF whose tags declare ``width`` x ``height`` 8-bit gray pixels."""
+    entries = [(256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 8),
+               (277, 3, 1), (278, 4, height), (279, 4, 0xFFFFFFFF)]
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, value in entries:
+        ifd += struct.pack("<HHII", tag, kind, 1, value) if kind == 4 else struct.pack("<HHIHH", tag, kind, 1, value, 0)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0)
+
+
+def _pil_bytes(image: PILImage.Image, fmt: str, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def _tiff_bytes(array: np.ndarray, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, array, **kwargs)
+    return buffer.getvalue()
+
+
+def cases() -> list[Case]:
+    rng = np.random.default_rng(0)
+    gray8 = (rng.random((24, 32)) * 255).astype(np.uint8)
+    rgb8 = (rng.random((24, 32, 3)) * 255).astype(np.uint8)
+    gray16 = (rng.random((24, 32)) * 65535).astype(np.uint16)
+    good_png = _pil_bytes(PILImage.fromarray(gray8), "PNG")
+    good_jpeg = _pil_bytes(PILImage.fromarray(rgb8), "JPEG", quality=90)
+    good_tiff = _tiff_bytes(rgb8, photometric="rgb")
+    flipped_png = bytearray(good_png)
+    flipped_png[len(flipped_png) // 2] ^= 0xFF  # a bit flip inside the compressed data
+    garbage_tiff = b"II*\x00" + struct.pack("<I", 8) + bytes(rng.integers(0, 256, 200, dtype=np.uint8))
+    floats = rng.random((24, 32)).astype(np.float32)
+    cmyk = (rng.random((24, 32, 4)) * 255).astype(np.uint8)
+
+    def shape_is(shape, depth=None):
+        def check(image):
+            assert image.pixels.shape == shape, image.pixels.shape
+            assert depth is None or image.bit_depth == depth, image.bit_depth
+        return check
+
+    def equals(expected, scale):
+        def check(image):
+            np.testing.assert_allclose(image.pixels[..., 0], expected / scale, atol=1e-6)
+        return check
+
+    return [
+        Case("empty.png", b"", "file is empty", http_status=415),
+        Case("truncated.png", good_png[: len(good_png) // 2], "cannot decode PNG", http_status=415),
+        Case("bitflip.png", bytes(flipped_png), "cannot decode PNG", http_status=415),
+        Case("truncated.jpg", good_jpeg[: len(good_jpeg) // 2], "cannot decode JPEG", http_status=415),
+        Case("truncated.tif", good_tiff[: len(good_tiff) // 2], "cannot decode TIFF", http_status=415),
+        Case("garbage.tif", garbage_tiff, "cannot decode TIFF", http_status=415),
+        Case("text.png", b"this is a text file, not an image\n" * 4, "cannot decode PNG", http_status=415),
+        Case("bomb.png", png_bomb(), "exceeds the limit", http_status=413),
+        Case("bomb.tif", tiff_bomb(), "exceeds the limit", http_status=413),
+        Case("cmyk.tif", _tiff_bytes(cmyk, photometric="separated"), "CMYK TIFF is not supported", http_status=415),
+        Case("cmyk.jpg", _pil_bytes(PILImage.fromarray(cmyk, "CMYK"), "JPEG"), "ok", shape_is((24, 32, 3), 8)),
+        Case("palette.png", _pil_bytes(PILImage.fromarray(rgb8).convert("P"), "PNG"), "ok", shape_is((24, 32, 3))),
+        Case("la.png", _pil_bytes(PILImage.fromarray(np.stack([gray8, gray8], -1), "LA"), "PNG"), "ok",
+             shape_is((24, 32, 1))),
+        Case("onebit.png", _pil_bytes(PILImage.fromarray(gray8 > 128), "PNG"), "ok", shape_is((24, 32, 1), 8)),
+        Case("float32.tif", _tiff_bytes(floats), "ok", equals(floats, 1.0)),
+        Case("bigendian16.tif", _tiff_bytes(gray16.astype(">u2"), byteorder=">"), "ok", equals(gray16, 65535.0)),
+        Case("rgb16.tif", _tiff_bytes((rgb8.astype(np.uint16) * 257), photometric="rgb"), "ok",
+             shape_is((24, 32, 3), 16)),
+    ]
