@@ -57,7 +57,7 @@ def cmd_denoise(args):
     from tqdm import tqdm
 
     from imgdenoise import load_model
-    from imgdenoise.inference import denoise_files, expand_inputs, output_path_for
+    from imgdenoise.inference import Skipped, denoise_files, expand_inputs, output_path_for
 
     try:
         denoiser = load_model(args.model, runtime=args.runtime)
@@ -68,7 +68,7 @@ def cmd_denoise(args):
     if not sources:
         _error("no input images")
         return 2
-    failures, done = [], []
+    failures, done, skipped = [], [], []
     many = len(sources) > 1 or any(Path(i).is_dir() for i in args.inputs)
     jobs = [(src, output_path_for(src, args.output, many)) for src in sources]
     results = denoise_files(denoiser, jobs, sigma=args.sigma, overwrite=args.overwrite, max_pixels=args.max_pixels,
@@ -79,6 +79,8 @@ def cmd_denoise(args):
         if isinstance(result, Exception):  # one bad file must not stop the batch
             failures.append(src)
             tqdm.write(f"error: {result}" if str(src) in str(result) else f"error: {src}: {result}", file=sys.stderr)
+        elif isinstance(result, Skipped):
+            skipped.append(src)
         else:
             done.append(result)
     if not args.quiet:
@@ -86,6 +88,7 @@ def cmd_denoise(args):
             sigma = "n/a" if r["sigma"] is None else f"{r['sigma']:.1f}"
             print(f"{r['input']} -> {r['output']}  ({r['size'][1]}x{r['size'][0]}, sigma {sigma}, {r['seconds']:.2f} s)")
         print(f"denoised {len(done)} of {len(sources)} images with {denoiser.name}"
+              + (f"; {len(skipped)} skipped: their outputs exist (--overwrite redoes them)" if skipped else "")
               + (f"; {len(failures)} failed" if failures else ""))
     return 1 if failures else 0
 
@@ -270,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, default=None, help="noise sigma (0-255); default: estimated per image")
     p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble (slower, slightly better)")
     p.add_argument("--batch-size", type=int, default=8, help="same-size small images denoised together")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (or the input itself)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing outputs (or the input itself); without it, existing outputs are "
+                        "skipped, so an interrupted batch resumes where it stopped")
     p.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (decompression bombs)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_denoise)

@@ -582,9 +582,19 @@ def _denoise_to_file(denoiser, image, sigma, dst, overwrite: bool, **kwargs):
                      overwrite=overwrite)
 
 
+class Skipped(str):
+    """Why a job was not run (its output already exists); yielded by :func:`denoise_files`."""
+
+
 def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pixels=None, batch_size: int = 8,
                   max_memory: int = DEFAULT_MAX_MEMORY, **kwargs):
-    """Denoise many files as a pipeline; yields ``(src, summary dict or exception)`` per job, in order.
+    """Denoise many files as a pipeline; yields ``(src, summary dict, exception or Skipped)`` per
+    job, in order.
+
+    Restartable: an output that already exists is complete (outputs are written atomically), so
+    its job is skipped (a :class:`Skipped` is yielded) unless ``overwrite``; temporary files left
+    by a run that was killed are removed. A batch killed at any moment and run again ends with
+    every output complete.
 
     ``jobs``: ``(src, dst)`` pairs. Files are decoded (and their noise estimated) ahead on a
     thread pool and encoded behind on another while the network computes, so I/O overlaps
@@ -606,7 +616,8 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
         if dst.resolve() == src.resolve() and not overwrite:
             raise FileExistsError(f"{src}: output would replace the input (use overwrite to allow it)")
         if dst.exists() and not overwrite:
-            raise FileExistsError(f"{dst}: output already exists (use overwrite to replace it)")
+            return None, Skipped(f"{dst}: exists (overwrite to redo it)")
+        remove_stale_temporaries(dst)
         image = read_image(src, max_pixels=limit, native=True)
         used = sigma
         if used is None and denoiser.noise_conditional:
@@ -672,6 +683,11 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
                 yield from ready()
                 continue
             image, used = future.result()
+            if image is None:  # output exists: skipped
+                flush()
+                results.append((src, used))
+                yield from ready()
+                continue
             shape = image.pixels.shape
             # 64 channels: a conservative width for the memory estimate of any shipped network
             small = can_batch and tile_for_budget(64, (shape[0], shape[1] * batch_size), max_memory) is None
@@ -693,3 +709,12 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
                 error = item.exception()
                 item = error if error is not None else item.result()
             yield src, item
+
+
+def remove_stale_temporaries(dst: Path):
+    """Delete the temporary files an interrupted write of ``dst`` left beside it (``.NAME.*.tmp``)."""
+    import glob
+
+    if dst.parent.is_dir():
+        for stale in dst.parent.glob(f".{glob.escape(dst.name)}.*.tmp"):
+            stale.unlink(missing_ok=True)

@@ -112,3 +112,76 @@ def test_bad_input_corpus_through_the_cli(tmp_path, capsys):
             assert any(case.name in line and case.outcome in line for line in lines), case.name
             assert not (tmp_path / "out" / case.name).exists()
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_rerun_skips_finished_outputs_and_overwrite_redoes_them(tmp_path, gray_image, capsys):
+    for name in ("a.png", "b.png"):
+        write_image(tmp_path / "in" / name, gray_image)
+    args = ["denoise", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--model", "seed", "--sigma", "20"]
+    assert main(args) == 0
+    (tmp_path / "out" / "b.png").unlink()
+    stamp = (tmp_path / "out" / "a.png").stat().st_mtime_ns
+    (tmp_path / "out" / ".b.png.abc123.tmp").write_bytes(b"half-written")  # left by a killed run
+    assert main(args) == 0
+    assert "1 skipped" in capsys.readouterr().out
+    assert (tmp_path / "out" / "a.png").stat().st_mtime_ns == stamp and (tmp_path / "out" / "b.png").is_file()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
+    assert main(args + ["--overwrite"]) == 0
+    assert (tmp_path / "out" / "a.png").stat().st_mtime_ns != stamp
+
+
+def test_disk_full_and_unwritable_outputs_are_reported_per_file(tmp_path, gray_image, capsys, monkeypatch):
+    import errno
+
+    import imgdenoise.io
+
+    for name in ("a.png", "full.png", "c.png"):
+        write_image(tmp_path / "in" / name, gray_image)
+    real_encode = imgdenoise.io._encode
+
+    def encode(target, fmt, array, *rest):
+        if ".full.png." in str(target):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_encode(target, fmt, array, *rest)
+
+    monkeypatch.setattr(imgdenoise.io, "_encode", encode)
+    code = main(["denoise", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--model", "seed", "--sigma", "20"])
+    err = capsys.readouterr().err
+    assert code == 1 and "full.png" in err and "No space left on device" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "c.png"]  # no partial file
+    (tmp_path / "blocked").write_text("a file where a folder should be")
+    code = main(["denoise", str(tmp_path / "in" / "a.png"), "-o", str(tmp_path / "blocked" / "a.png"),
+                 "--model", "seed"])
+    assert code == 1 and "blocked" in capsys.readouterr().err
+
+
+def test_batch_killed_at_any_moment_ends_complete_after_a_rerun(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        write_image(tmp_path / "in" / f"{i:02d}.png", rng.random((96, 128)), bit_depth=16)
+    command = [sys.executable, "-m", "imgdenoise", "denoise", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+               "--model", "seed", "--sigma", "20", "--batch-size", "2", "-q"]
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    killed = 0
+    for kill_after in (1, 9, 21):  # outputs present when the process is killed
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while time.time() < deadline and process.poll() is None:
+            done = list((tmp_path / "out").glob("*.png")) if (tmp_path / "out").is_dir() else []
+            if len(done) >= kill_after:
+                break
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        killed += process.wait() == -signal.SIGKILL
+    assert killed >= 2  # the kills did land mid-batch
+    assert subprocess.run(command, env=env, capture_output=True).returncode == 0
+    outputs = sorted((tmp_path / "out").iterdir())
+    assert [p.name for p in outputs] == [f"{i:02d}.png" for i in range(40)]  # nothing else, no temporaries
+    for path in outputs:
+        assert read_image(path).pixels.shape == (96, 128, 1)  # every output decodes completely
