@@ -146,3 +146,30 @@ def test_folder_pipeline_batches_same_size_images_and_reports_bad_files(tmp_path
         expected = denoiser.denoise(read_image(tmp_path / name).pixels, 20.0)
         np.testing.assert_allclose(read_image(tmp_path / "out" / name).pixels, np.clip(expected, 0, 1),
                                    atol=1 / 65535 + 1e-6)
+
+
+def test_any_array_and_sigma_give_a_clean_result_or_a_value_error():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    denoiser = tiny_denoiser("unet", 1)
+    shapes = st.one_of(hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=24),
+                       st.tuples(st.integers(1, 24), st.integers(1, 24), st.integers(1, 4)),
+                       hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=6))
+    dtypes = st.sampled_from([np.float32, np.float64, np.float16, np.uint8, np.uint16, np.int32, np.bool_,
+                              np.complex64])
+    sigmas = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True, width=32))
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(array=st.builds(lambda shape, dtype, seed: (np.random.default_rng(seed).random(shape) * 300 - 20)
+                           .astype(dtype), shapes, dtypes, st.integers(0, 1000)), sigma=sigmas)
+    def check(array, sigma):
+        try:
+            out = denoiser.denoise(array, sigma)
+        except ValueError as error:
+            assert str(error)
+            return
+        assert out.shape == array.shape and out.dtype == np.float32 and np.all(np.isfinite(out))
+
+    check()

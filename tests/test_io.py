@@ -157,3 +157,66 @@ def test_bad_input_corpus_from_memory(case):
         with pytest.raises(ImageReadError, match=expected) as error:
             decode_image(case.data, case.name, max_pixels=10_000_000)
         assert case.name in str(error.value)
+
+
+# --- property tests and a bounded fuzzing run of the decoders (Hypothesis) -------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+
+
+def _assert_sane(image):
+    assert image.pixels.ndim == 3 and image.pixels.shape[-1] in (1, 3)
+    assert image.pixels.dtype == np.float32 and np.all(np.isfinite(image.pixels))
+    assert image.pixels.min() >= 0 and image.pixels.max() <= 1
+
+
+def _seeds():
+    import io as _io
+
+    rng = np.random.default_rng(0)
+    rgb = (rng.random((9, 11, 3)) * 255).astype(np.uint8)
+    seeds = {}
+    for fmt in ("PNG", "JPEG", "BMP", "TIFF"):
+        buffer = _io.BytesIO()
+        PILImage.fromarray(rgb).save(buffer, format=fmt)
+        seeds[fmt] = buffer.getvalue()
+    return seeds
+
+
+SEEDS = _seeds()
+
+
+@FUZZ
+@given(st.binary(max_size=2048))
+def test_any_bytes_decode_or_raise_image_read_error(data):
+    try:
+        _assert_sane(decode_image(data, "fuzz", max_pixels=1_000_000))
+    except ImageReadError as error:
+        assert "fuzz" in str(error)
+
+
+@FUZZ
+@given(fmt=st.sampled_from(sorted(SEEDS)), edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)),
+                                                          min_size=1, max_size=8), cut=st.integers(8, 10_000))
+def test_mutated_images_decode_or_raise_image_read_error(fmt, edits, cut):
+    data = bytearray(SEEDS[fmt])
+    for position, value in edits:
+        data[position % len(data)] = value
+    try:
+        _assert_sane(decode_image(bytes(data[:cut]), "mutant", max_pixels=1_000_000))
+    except ImageReadError as error:
+        assert "mutant" in str(error)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(height=st.integers(1, 40), width=st.integers(1, 40), channels=st.sampled_from([1, 3]),
+       depth=st.sampled_from([8, 16]), fmt=st.sampled_from(["PNG", "TIFF"]), seed=st.integers(0, 2**16))
+def test_lossless_formats_round_trip_any_size(height, width, channels, depth, fmt, seed):
+    from imgdenoise.io import encode_image
+
+    pixels = np.random.default_rng(seed).random((height, width, channels)).astype(np.float32)
+    back = decode_image(encode_image(pixels, fmt, bit_depth=depth), "x")
+    np.testing.assert_allclose(back.pixels, pixels, atol=0.5 / (2**depth - 1) + 1e-6)

@@ -63,3 +63,48 @@ def test_save_and_load_pretrained_round_trip(tmp_path):
     assert json.loads(path.read_text())["weights_dtype"] == "float16"
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-3, rtol=1e-3)
+
+
+@pytest.mark.parametrize("stem", SHIPPED)
+def test_shipped_models_hold_no_code_layers(stem):
+    import keras
+
+    model, _ = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
+    assert not [layer.name for layer in model.layers if isinstance(layer, keras.layers.Lambda)]
+
+
+def test_a_keras_file_with_code_is_refused_not_run(tmp_path):
+    import keras
+
+    marker = tmp_path / "executed"
+    inputs = keras.Input((None, None, 1))
+    payload = eval(f"lambda x: (__import__('pathlib').Path({str(marker)!r}).write_text('ran'), x)[1]")
+    outputs = keras.layers.Lambda(payload)(inputs)
+    keras.Model(inputs, outputs).save(tmp_path / "evil.keras")
+    marker.unlink(missing_ok=True)
+    with pytest.raises(ValueError, match="not a loadable Keras model"):
+        load_model(tmp_path / "evil.keras")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("junk.keras", b"PK\x03\x04 not really a zip", "not a loadable Keras model"),
+    ("junk.onnx", b"\x08\x07 not a protobuf model", "not a loadable ONNX model"),
+    ("missing.keras", None, "no such model file"),
+])
+def test_a_model_file_that_is_not_a_model_is_a_clear_error(tmp_path, name, content, message):
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+        load_model(tmp_path / name)
+
+
+def test_same_input_model_and_seed_give_bit_identical_output():
+    from skimage import data
+
+    clean = data.camera()[:96, :128].astype(np.float32) / 255.0
+    noisy = add_protocol_noise(clean[..., None], 25)
+    np.testing.assert_array_equal(add_protocol_noise(clean[..., None], 25), noisy)  # seeded noise
+    first, second = load_model(), load_model()
+    np.testing.assert_array_equal(first.denoise(noisy, 25), second.denoise(noisy, 25))
+    np.testing.assert_array_equal(first.denoise(noisy, 25), first.denoise(noisy, 25))
