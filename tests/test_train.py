@@ -1,5 +1,6 @@
 import csv
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -133,3 +134,23 @@ def test_resume_can_switch_the_loss_and_keeps_the_optimizer(image_folder, tmp_pa
     assert json.loads((out / "config.json").read_text())["loss"] == "mse"
     model = keras.saving.load_model(out / "checkpoint.keras")
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 16
+
+
+def test_checkpoint_survives_a_kill_in_the_middle_of_a_save(image_folder, tmp_path, monkeypatch):
+    run = train(_config(image_folder, tmp_path / "run", epochs=1), verbose=0)
+    before = (run / "checkpoint.keras").read_bytes()
+
+    class Killed(BaseException):
+        pass
+
+    def dying_save(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PK\x03\x04 half of a zip")  # the process dies part-way through writing
+        raise Killed
+
+    monkeypatch.setattr(keras.Model, "save", dying_save)
+    with pytest.raises(Killed):
+        train(_config(image_folder, run, epochs=2), resume=True, verbose=0)
+    monkeypatch.undo()
+    assert (run / "checkpoint.keras").read_bytes() == before  # the last complete checkpoint is intact
+    train(_config(image_folder, run, epochs=2), resume=True, verbose=0)
+    assert [int(r["epoch"]) for r in _rows(run)] == [0, 1]
