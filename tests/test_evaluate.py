@@ -48,3 +48,13 @@ def test_evaluate_on_a_list_of_files_and_globs(image_folder):
     records = evaluate(ClassicalDenoiser("noisy"), [str(image_folder / "img0.png"), str(image_folder / "img1*")],
                        [25], progress=False, dataset="two")
     assert records[0]["images"] == 2 and records[0]["dataset"] == "two"
+
+
+def test_evaluation_is_reproducible_run_to_run(image_folder):
+    from imgdenoise import load_model
+
+    def scores():
+        records = evaluate(load_model("seed"), image_folder, [15, 50], progress=False)
+        return [(r["sigma"], r["psnr"], r["ssim"], [i["psnr"] for i in r["per_image"]]) for r in records]
+
+    assert scores() == scores()
