@@ -45,7 +45,8 @@ def cmd_train(args):
         val_sigmas=tuple(args.val_sigmas) if args.val_sigmas else None, loss=args.loss,
         patch_size=args.patch_size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps, learning_rate=args.lr, schedule=args.schedule, ema=args.ema,
-        precision=args.precision, seed=args.seed, out=args.out, init_from=args.init_from)
+        precision=args.precision, seed=args.seed, out=args.out, init_from=args.init_from,
+        self_supervised=args.self_supervised)
     try:
         train(config, resume=args.resume, verbose=args.verbose)
     except KeyboardInterrupt:
@@ -225,6 +226,33 @@ def cmd_demo(args):
     return demo(args.output, sigma=args.sigma, model=args.model)
 
 
+def cmd_finetune(args):
+    """A shipped model adapted to a folder of the user's noisy images (self-supervised)."""
+    from imgdenoise.pretrained import shipped_cards
+    from imgdenoise.train import TrainConfig, train
+
+    channels = 3 if args.color else 1
+    cards = [c for c in shipped_cards().values() if c["architecture"]["name"] == args.model]
+    card = next((c for c in cards if c["channels"] == channels), None)
+    if card is None:
+        _error(f"no shipped {'colour' if args.color else 'gray'} weights for model {args.model!r}")
+        return 2
+    architecture = {k: v for k, v in card["architecture"].items() if k not in ("name", "channels")}
+    config = TrainConfig(model=args.model, model_config=architecture, train=args.train, channels=channels,
+                         self_supervised=args.method, patch_size=args.patch_size, batch_size=args.batch_size,
+                         epochs=args.epochs, steps_per_epoch=args.steps, learning_rate=args.lr, ema=0.999,
+                         val_fraction=args.val_fraction, init_from=args.model, out=args.out)
+    try:
+        run = train(config, resume=args.resume, verbose=args.verbose)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, FileNotFoundError) as error:
+        _error(str(error))
+        return 2
+    print(f"fine-tuned model: {run / 'best.keras'} (use it with --model {run / 'best.keras'})")
+    return 0
+
+
 def cmd_export(args):
     from imgdenoise import load_model
     from imgdenoise.export import export_denoiser
@@ -315,12 +343,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", default="cosine", choices=["cosine", "step", "constant"])
     p.add_argument("--ema", type=float, default=0.0, help="EMA momentum of the weights, e.g. 0.999 (0: off)")
     p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
-    p.add_argument("--init-from", help=".keras model to start from (layers whose shapes match), e.g. gray -> colour")
+    p.add_argument("--init-from", help=".keras file or shipped model name to start from (gray -> colour works)")
+    p.add_argument("--self-supervised", choices=["n2v", "neighbor2neighbor"],
+                   help="train from noisy images only: --train holds the noisy images; no clean ones needed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/run", help="run folder (checkpoints, logs, best model)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     p.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2], help="1: progress bar, 2: a line per epoch")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("finetune", help="adapt a shipped model to your own noisy images (self-supervised)")
+    p.add_argument("--model", default="unet", help="shipped model to start from")
+    p.add_argument("--train", nargs="+", required=True, help="folder(s) of your noisy images")
+    p.add_argument("--color", action="store_true", help="fine-tune the colour weights (default: gray)")
+    p.add_argument("--method", default="neighbor2neighbor", choices=["n2v", "neighbor2neighbor"])
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--steps", type=int, default=200, help="batches per epoch")
+    p.add_argument("--patch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--out", default="runs/finetune", help="run folder")
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    p.set_defaults(func=cmd_finetune)
 
     p = sub.add_parser("import-weights", help="import legacy Keras 2 .h5 weights into a registered model")
     p.add_argument("model", help="registered architecture, e.g. dncnn")

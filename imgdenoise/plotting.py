@@ -31,14 +31,20 @@ def plot_training_curves(csv_path, png_path):
         return None
     epochs = [int(r["epoch"]) + 1 for r in rows]
     fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(10, 3.5))
+    def series(key):
+        points = [(e, float(r[key])) for e, r in zip(epochs, rows) if r.get(key) not in (None, "")]
+        return list(zip(*points)) if points else None
+
     for key in ("loss", "val_loss"):
-        if key in rows[0]:
-            ax_loss.plot(epochs, [float(r[key]) for r in rows], label=key)
+        if series(key):
+            ax_loss.plot(*series(key), label=key)
     ax_loss.set_xlabel("epoch"), ax_loss.set_yscale("log"), ax_loss.legend(), ax_loss.set_title("loss")
     for key in ("psnr", "val_psnr"):
-        if key in rows[0]:
-            ax_psnr.plot(epochs, [float(r[key]) for r in rows], label=key)
-    ax_psnr.set_xlabel("epoch"), ax_psnr.set_ylabel("dB"), ax_psnr.legend(), ax_psnr.set_title("PSNR")
+        if series(key):
+            ax_psnr.plot(*series(key), label=key)
+    ax_psnr.set_xlabel("epoch"), ax_psnr.set_ylabel("dB"), ax_psnr.set_title("PSNR")
+    if ax_psnr.lines:
+        ax_psnr.legend()
     return _save(fig, png_path)
 
 

@@ -57,7 +57,8 @@ class TrainConfig:
     schedule: str = "cosine"  # cosine | constant | step
     ema: float = 0.0  # EMA momentum of the weights (0 = off), e.g. 0.999
     precision: str = "auto"  # auto | float32 | mixed_bfloat16
-    init_from: str | None = None  # .keras model whose weights start the run wherever layer shapes match
+    init_from: str | None = None  # .keras file or shipped model name whose weights start the run
+    self_supervised: str | None = None  # n2v | neighbor2neighbor: --train holds noisy images only
     val_crop: int = 128
     val_fraction: float = 0.05
     seed: int = 0
@@ -175,21 +176,25 @@ class CheckpointEveryEpoch(keras.callbacks.Callback):
 
 
 class BestModel(keras.callbacks.Callback):
-    """Keeps the best model by ``val_psnr`` as ``best.keras`` plus its model card."""
+    """Keeps the best model as ``best.keras`` plus its model card: highest ``val_psnr``, or lowest
+    ``val_loss`` (``monitor="val_loss"``, for self-supervised runs, which have no clean images)."""
 
-    def __init__(self, run: Path, card: dict, best: float = -np.inf):
+    def __init__(self, run: Path, card: dict, best: float | None = None, monitor: str = "val_psnr"):
         super().__init__()
-        self.run, self.card, self.best = run, card, best
+        self.run, self.card, self.monitor = run, card, monitor
+        self.sign = 1.0 if monitor == "val_psnr" else -1.0
+        self.best = -np.inf if best is None else best
 
     def on_epoch_end(self, epoch, logs=None):
-        score = (logs or {}).get("val_psnr")
-        if score is None or score <= self.best:
+        score = (logs or {}).get(self.monitor)
+        if score is None or self.sign * score <= self.best:
             return
-        self.best = float(score)
-        copy = float32_copy(self.model, self.card["architecture"])
+        self.best = self.sign * float(score)
+        copy = float32_copy(self.model, self.card["architecture"])  # a trainer's weights are its denoiser's
         _atomic_save(copy, self.run / "best.keras")
         steps = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
-        card = {**self.card, "validation_psnr": round(self.best, 4), "epoch": epoch + 1, "steps": steps}
+        key = "validation_psnr" if self.monitor == "val_psnr" else "validation_loss"
+        card = {**self.card, key: round(float(score), 6), "epoch": epoch + 1, "steps": steps}
         _atomic_write_json(self.run / "best.json", card)
 
 
@@ -264,6 +269,7 @@ def model_card(config: TrainConfig, architecture: dict) -> dict:
             "batch_size": config.batch_size, "epochs": config.epochs, "steps_per_epoch": config.steps_per_epoch,
             "learning_rate": config.learning_rate, "schedule": config.schedule, "ema": config.ema,
             "precision": config.precision, "init_from": config.init_from,
+            "self_supervised": config.self_supervised,
         },
         "imgdenoise_version": __version__,
     }
@@ -311,7 +317,12 @@ def _gray_to_colour(weight: np.ndarray, shape: tuple):
 def _compile(model: keras.Model, config: TrainConfig):
     optimizer = keras.optimizers.Adam(learning_rate_schedule(config), use_ema=config.ema > 0,
                                       ema_momentum=config.ema or 0.99)
-    model.compile(optimizer=optimizer, loss=get_loss(config.loss), metrics=[psnr_metric])
+    if config.self_supervised:
+        from imgdenoise.selfsupervised import zero_target_loss
+
+        model.compile(optimizer=optimizer, loss=zero_target_loss)
+    else:
+        model.compile(optimizer=optimizer, loss=get_loss(config.loss), metrics=[psnr_metric])
 
 
 def _resolved(config: TrainConfig, run: Path, resume: bool) -> TrainConfig:
@@ -331,6 +342,8 @@ def _resolved(config: TrainConfig, run: Path, resume: bool) -> TrainConfig:
 
 def _datasets(config: TrainConfig, noise_conditional: bool, multiple: int):
     """The random-patch training dataset and the fixed validation batch."""
+    if config.self_supervised:
+        return _self_supervised_datasets(config, multiple)
     clean, noisy, val_clean, val_noisy = _load_data(config, config.channels)
     lo, hi = config.sigma
     val_sigmas = config.val_sigmas or ((lo,) if lo == hi else tuple(np.linspace(max(lo, 5), hi, 4)))
@@ -342,35 +355,74 @@ def _datasets(config: TrainConfig, noise_conditional: bool, multiple: int):
     return train_data, val_data
 
 
+def _self_supervised_datasets(config: TrainConfig, multiple: int):
+    """Noisy training patches and a fixed validation batch from held-out noisy images."""
+    from imgdenoise.selfsupervised import NoisyPatches
+
+    if config.paired:
+        raise ValueError("self-supervised training takes noisy images only, not --paired folders")
+    if config.patch_size % (2 * multiple):
+        raise ValueError(f"patch size {config.patch_size} must be a multiple of {2 * multiple} for self-supervised "
+                         f"training of {config.model!r}")
+    noisy, _, val_noisy, _ = _load_data(config, config.channels)
+    options = dict(patch_size=config.patch_size, batch_size=config.batch_size, steps=config.steps_per_epoch)
+    train_data = NoisyPatches(noisy, config.self_supervised, seed=config.seed, **options)
+    val_size = min(config.patch_size, *(min(im.shape[:2]) for im in val_noisy))
+    val_size -= val_size % (2 * multiple)
+    val_data = NoisyPatches(val_noisy, config.self_supervised, seed=config.seed + 1,
+                            **{**options, "patch_size": val_size}).fixed_batch(config.seed)
+    return train_data, val_data
+
+
+def _init_source(init_from: str, channels: int) -> keras.Model:
+    """The model a run starts from: a ``.keras`` file, or shipped weights by name (e.g. ``unet``)."""
+    if Path(init_from).suffix == ".keras":
+        return keras.saving.load_model(init_from, compile=False, safe_mode=True)
+    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained, shipped_cards
+
+    stems = [stem for stem, card in shipped_cards().items() if card["architecture"]["name"] == init_from]
+    if not stems:
+        raise ValueError(f"--init-from {init_from!r}: neither a .keras file nor a shipped model")
+    stem = next((s for s in stems if shipped_cards()[s]["channels"] == channels), stems[0])
+    return load_pretrained(WEIGHTS_DIR / f"{stem}.json")[0]
+
+
 def _model_for_run(config: TrainConfig, architecture: dict, checkpoint: Path, resume: bool, verbose: int):
     """The checkpointed model (resume), or a new compiled one, optionally warm-started."""
+    import imgdenoise.selfsupervised  # noqa: F401  (registers the trainer class for loading checkpoints)
+
     with dtype_policy(config.precision):
         if resume:
             model = keras.saving.load_model(checkpoint)
-            if model.loss is not get_loss(config.loss):  # switch loss, keep the optimizer state
+            if not config.self_supervised and model.loss is not get_loss(config.loss):
                 model.compile(optimizer=model.optimizer, loss=get_loss(config.loss), metrics=[psnr_metric])
-            return model
+            return model  # (a switch of loss above keeps the optimizer state)
         model = build_model(**architecture)
         if config.init_from:
-            source = keras.saving.load_model(config.init_from, compile=False, safe_mode=True)
-            copied = transfer_weights(source, model)
+            copied = transfer_weights(_init_source(config.init_from, config.channels), model)
             if verbose:
                 print(f"initialised {len(copied)} of {len([l for l in model.layers if l.weights])} "
                       f"layers from {config.init_from}")
+        if config.self_supervised:
+            model = imgdenoise.selfsupervised.SelfSupervisedTrainer(
+                model, config.self_supervised, get_spec(config.model).noise_conditional)
         _compile(model, config)
     return model
 
 
-def _callbacks(run: Path, train_data: PatchDataset, card: dict, ema: bool) -> list:
+def _callbacks(run: Path, train_data, card: dict, ema: bool, self_supervised: bool = False) -> list:
+    monitor, key = ("val_loss", "validation_loss") if self_supervised else ("val_psnr", "validation_psnr")
     # The best score so far counts only while its model is there (a fresh clone has the card, not the model).
     has_best = (run / "best.json").exists() and (run / "best.keras").exists()
-    best = json.loads((run / "best.json").read_text())["validation_psnr"] if has_best else -np.inf
-    _align_csv_log(run / "log.csv", ["loss", "lr", "psnr", "val_loss", "val_psnr"])
+    best = None
+    if has_best:
+        best = json.loads((run / "best.json").read_text())[key] * (-1.0 if self_supervised else 1.0)
+    _align_csv_log(run / "log.csv", ["loss", "lr", "val_loss"] + ([] if self_supervised else ["psnr", "val_psnr"]))
     callbacks = [
         DataEpoch(train_data),
         LearningRateLog(),
         CheckpointEveryEpoch(run / "checkpoint.keras"),
-        BestModel(run, card, best),
+        BestModel(run, card, best, monitor),
         keras.callbacks.CSVLogger(str(run / "log.csv"), append=True),
         keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False),
         CurvesPlot(run / "log.csv", run / "curves.png"),
@@ -403,7 +455,8 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     model = _model_for_run(config, architecture, checkpoint, resume, verbose)
     initial_epoch = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // config.steps_per_epoch
     train_data.set_epoch(initial_epoch)  # Keras may draw the first batches before any epoch callback
-    callbacks = _callbacks(run, train_data, model_card(config, architecture), ema=config.ema > 0)
+    callbacks = _callbacks(run, train_data, model_card(config, architecture), ema=config.ema > 0,
+                           self_supervised=bool(config.self_supervised))
     started = time.time()
     try:
         model.fit(train_data, validation_data=val_data, batch_size=config.batch_size, epochs=config.epochs,
