@@ -33,14 +33,15 @@ def load_benchmark(source, gray: bool = False) -> list[tuple[str, np.ndarray]]:
 
 
 def evaluate_denoiser(denoiser, images, sigma: float, *, method: str, dataset: str,
-                      blind: bool = False, progress=None, **denoise_kwargs) -> dict:
+                      blind: bool = False, progress=None, noise=None, **denoise_kwargs) -> dict:
     """Score ``denoiser`` on ``images`` at ``sigma`` (0-255); returns one record.
 
-    ``blind``: the denoiser is not told sigma (it estimates it).
+    ``blind``: the denoiser is not told sigma (it estimates it). ``noise``: another seeded noise,
+    a function ``(clean, sigma) -> noisy`` (default: the protocol's AWGN).
     """
     per_image, seconds, pixels = [], 0.0, 0
     for name, clean in images:
-        noisy = add_protocol_noise(clean, sigma)
+        noisy = add_protocol_noise(clean, sigma) if noise is None else noise(clean, sigma)
         start = time.perf_counter()
         restored = denoiser.denoise(noisy, None if blind else sigma, **denoise_kwargs)
         seconds += time.perf_counter() - start
@@ -57,7 +58,7 @@ def evaluate_denoiser(denoiser, images, sigma: float, *, method: str, dataset: s
 
 
 def evaluate(denoiser, folder, sigmas, *, method: str | None = None, gray: bool = False, blind: bool = False,
-             progress: bool = True, dataset: str | None = None, **denoise_kwargs) -> list[dict]:
+             progress: bool = True, dataset: str | None = None, noise=None, **denoise_kwargs) -> list[dict]:
     """Evaluate a denoiser on a folder (or files, globs) at each sigma; a list of records
     (see :func:`evaluate_denoiser`). ``dataset`` names the set in the records (default: the folder name)."""
     images = load_benchmark(folder, gray=gray)
@@ -73,7 +74,8 @@ def evaluate(denoiser, folder, sigmas, *, method: str | None = None, gray: bool 
         bar = tqdm(total=len(images) * len(sigmas), desc=f"{method} on {dataset}", unit="img", leave=False)
     for sigma in sigmas:
         records.append(evaluate_denoiser(denoiser, images, float(sigma), method=method, dataset=dataset,
-                                         blind=blind, progress=bar.update if bar else None, **denoise_kwargs))
+                                         blind=blind, progress=bar.update if bar else None, noise=noise,
+                                         **denoise_kwargs))
     if bar:
         bar.close()
     return records

@@ -91,6 +91,15 @@ def add_protocol_noise(clean: np.ndarray, sigma: float, *, seed: int = 0,
     return noisy.astype(np.float32)
 
 
+def add_poisson_gaussian_noise(clean: np.ndarray, a: float, b: float, *, seed: int = 0) -> np.ndarray:
+    """Seeded Poisson-Gaussian noise (variance ``a * x + b``, [0, 1] scale) for benchmarks; float32,
+    not clipped. The same ``seed`` gives the same noise, as :func:`add_protocol_noise`."""
+    rng = np.random.default_rng(seed)
+    x = np.clip(clean.astype(np.float64), 0, None)
+    shot = rng.poisson(x / a) * a if a > 0 else x
+    return (shot + rng.normal(0, np.sqrt(b), clean.shape)).astype(np.float32)
+
+
 def _tail_sigma2(eig: np.ndarray) -> float:
     """Chen et al.: mean of the largest eigenvalue tail whose mean equals its median."""
     eig = np.sort(np.clip(eig, 0, None))[::-1]
