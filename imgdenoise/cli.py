@@ -54,7 +54,28 @@ def cmd_train(args):
     return 0
 
 
+def _denoise_on_ray(args) -> int:
+    from imgdenoise.distributed import denoise_with_ray
+
+    try:
+        records = denoise_with_ray(args.model, args.inputs, args.output, sigma=args.sigma, overwrite=args.overwrite,
+                                   workers=args.workers, batch_size=args.batch_size, runtime=args.runtime,
+                                   address=args.ray_address, max_pixels=args.max_pixels)
+    except (ValueError, FileNotFoundError) as error:
+        _error(str(error))
+        return 2
+    failures = [r for r in records if r["status"] != "ok"]
+    for r in failures:
+        print(f"error: {r['message']}", file=sys.stderr)
+    if not args.quiet:
+        print(f"denoised {len(records) - len(failures)} images on Ray with {args.model}"
+              + (f"; {len(failures)} failed" if failures else "") + " (existing outputs were skipped)")
+    return 1 if failures else 0
+
+
 def cmd_denoise(args):
+    if args.engine == "ray":
+        return _denoise_on_ray(args)
     from tqdm import tqdm
 
     from imgdenoise import load_model
@@ -301,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, default=None, help="noise sigma (0-255); default: estimated per image")
     p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble (slower, slightly better)")
     p.add_argument("--batch-size", type=int, default=8, help="same-size small images denoised together")
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="ray: spread the files over Ray Data workers (inputs may be URIs: s3://, gs://, ...)")
+    p.add_argument("--workers", type=int, default=2, help="Ray workers (one model load each)")
+    p.add_argument("--ray-address", default=None, help="existing Ray cluster (e.g. auto); default: a local one")
     p.add_argument("--overwrite", action="store_true",
                    help="replace existing outputs (or the input itself); without it, existing outputs are "
                         "skipped, so an interrupted batch resumes where it stopped")

@@ -330,6 +330,24 @@ def encode_image(pixels: np.ndarray, fmt: str, *, bit_depth: int = 8, alpha: np.
     return buffer.getvalue()
 
 
+def atomic_write_bytes(path, data: bytes, *, overwrite: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file beside it, then a rename)."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path}: already exists (use overwrite to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+        raise
+    return path
+
+
 _DTYPES = {8: np.uint8, 16: np.uint16, 32: np.float32}
 TIFF_TILE = 256
 
