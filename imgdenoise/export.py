@@ -92,7 +92,8 @@ def export_network(model: keras.Model, card: dict, path, fmt: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     wrapped = deployable(model, card)
-    card = {**card, "exported": {"format": fmt, "inputs": ["image", "sigma"] if wrapped.noise_conditional
+    width = next((layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)), 64)
+    card = {**card, "width": width, "exported": {"format": fmt, "inputs": ["image", "sigma"] if wrapped.noise_conditional
                                  else ["image"], "sigma_scale": "0-255", "keras": keras.__version__}}
     wrapped.export(str(tmp), format=FORMATS[fmt], input_signature=input_signature(card), verbose=False)
     if fmt == "onnx":
