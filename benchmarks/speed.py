@@ -119,6 +119,36 @@ def runtime_rows(repeats):
     return "\n".join(lines)
 
 
+BACKEND_PROBE = """
+import sys, time, numpy as np
+from imgdenoise.inference import load_model
+denoiser = load_model("unet")
+image = np.random.default_rng(0).random((1155, 1732, 1), np.float32)
+denoiser.denoise(image, 25.0)
+times = []
+for _ in range({repeats}):
+    start = time.perf_counter(); denoiser.denoise(image, 25.0); times.append(time.perf_counter() - start)
+print("MPS", image.shape[0] * image.shape[1] / 1e6 / sorted(times)[len(times) // 2])
+"""
+
+
+def backend_rows(repeats):
+    """The flagship gray network at 2 MP on each Keras backend installed, each in its own process."""
+    import os
+    import subprocess
+
+    lines = ["| Keras backend | MP/s at 2 MP |", "|---|---|"]
+    for backend in ("tensorflow", "torch", "jax"):
+        result = subprocess.run([sys.executable, "-c", BACKEND_PROBE.format(repeats=repeats)], capture_output=True,
+                                text=True, env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        found = [line for line in result.stdout.splitlines() if line.startswith("MPS")]
+        cell = f"{float(found[0].split()[1]):.2f}" if found else "not installed" if "No module named" in result.stderr \
+            else f"failed: {result.stderr.strip().splitlines()[-1][:80] if result.stderr.strip() else result.returncode}"
+        lines.append(f"| {backend} | {cell} |")
+        print(backend, cell, flush=True)
+    return "\n".join(lines)
+
+
 def pipeline_rows(count: int = 24, megapixels: float = 0.5):
     """Folder pipeline vs model only, on ``count`` gray 8-bit PNGs of ``megapixels``."""
     from imgdenoise.inference import denoise_files
@@ -158,7 +188,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=float, nargs="+", default=[0.15, 2, 12, 50], help="image sizes, megapixels")
     parser.add_argument("--repeats", type=int, default=3, help="runs per size up to 2 MP (larger: one run)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["models", "runtimes", "pipeline"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["models", "runtimes", "backends", "pipeline"])
     parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
     started = time.time()
@@ -171,6 +201,8 @@ def main():
                      f"{args.repeats} runs up to 2 MP, one run above):\n\n" + model_rows(args.sizes, args.repeats, peak))
     if "runtimes" not in args.skip:
         parts.append("Runtimes (`--runtime`), flagship gray network:\n\n" + runtime_rows(args.repeats))
+    if "backends" not in args.skip:
+        parts.append("Keras backends (default runtime, each in its own process):\n\n" + backend_rows(args.repeats))
     if "pipeline" not in args.skip:
         parts.append("Folder pipeline (`imgdenoise denoise FOLDER`):\n\n" + pipeline_rows())
     text = "\n\n".join(parts)
