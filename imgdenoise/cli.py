@@ -46,7 +46,7 @@ def cmd_train(args):
         patch_size=args.patch_size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps, learning_rate=args.lr, schedule=args.schedule, ema=args.ema,
         precision=args.precision, seed=args.seed, out=args.out, init_from=args.init_from,
-        self_supervised=args.self_supervised)
+        self_supervised=args.self_supervised, distribute=args.distribute)
     try:
         train(config, resume=args.resume, verbose=args.verbose)
     except KeyboardInterrupt:
@@ -371,6 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init-from", help=".keras file or shipped model name to start from (gray -> colour works)")
     p.add_argument("--self-supervised", choices=["n2v", "neighbor2neighbor"],
                    help="train from noisy images only: --train holds the noisy images; no clean ones needed")
+    p.add_argument("--distribute", default="none", choices=["none", "data-parallel"],
+                   help="data-parallel: split each batch over every local device (Keras distribution API, JAX)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/run", help="run folder (checkpoints, logs, best model)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")

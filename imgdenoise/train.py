@@ -59,6 +59,7 @@ class TrainConfig:
     precision: str = "auto"  # auto | float32 | mixed_bfloat16
     init_from: str | None = None  # .keras file or shipped model name whose weights start the run
     self_supervised: str | None = None  # n2v | neighbor2neighbor: --train holds noisy images only
+    distribute: str = "none"  # none | data-parallel (Keras distribution API over every local device, JAX)
     val_crop: int = 128
     val_fraction: float = 0.05
     seed: int = 0
@@ -91,6 +92,34 @@ def dtype_policy(name: str):
         yield
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def set_distribution(config: TrainConfig):
+    """Data-parallel training through the Keras distribution API (returns the number of devices):
+    the weights are replicated on
+    every device (``keras.distribution.list_devices()``), each batch is split between them and the
+    gradients are averaged, so the result equals one device on the same global batch. On CPUs,
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` makes N devices of one host."""
+    if config.distribute in ("none", None):
+        return 1
+    if config.distribute != "data-parallel":
+        raise ValueError(f"unknown distribution {config.distribute!r}; available: none, data-parallel")
+    if keras.backend.backend() != "jax":
+        raise ValueError("--distribute data-parallel uses the Keras distribution API, which needs KERAS_BACKEND=jax")
+    devices = keras.distribution.list_devices()
+    if config.batch_size % len(devices):
+        raise ValueError(f"batch size {config.batch_size} must be a multiple of the {len(devices)} devices")
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    return len(devices)
+
+
+def _multiple_of(batch, n: int):
+    """A fixed ``(inputs, targets)`` batch cut (or, if smaller, repeated) to a multiple of ``n`` samples."""
+    import keras.tree
+
+    size = len(keras.tree.flatten(batch)[0])
+    keep = max(n, size // n * n)
+    return keras.tree.map_structure(lambda a: np.resize(a, (keep,) + a.shape[1:]) if keep > size else a[:keep], batch)
 
 
 def learning_rate_schedule(config: TrainConfig):
@@ -450,6 +479,9 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     _atomic_write_json(run / "config.json", dataclasses.asdict(config))
 
     train_data, val_data = _datasets(config, spec.noise_conditional, multiple)
+    devices = set_distribution(config)
+    if devices > 1:  # every validation batch must split evenly over the devices
+        val_data = _multiple_of(val_data, devices)
     keras.utils.set_random_seed(config.seed)
     checkpoint = run / "checkpoint.keras"
     model = _model_for_run(config, architecture, checkpoint, resume, verbose)

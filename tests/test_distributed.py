@@ -44,3 +44,36 @@ def test_uris_of_files_and_folders_are_expanded(folder):
     sources = expand_sources([f"file://{folder / 'in'}"])
     assert len(sources) == 7 and all(s.endswith(".png") for s in sources)
     assert output_for("s3://bucket/raw/a.tif", "s3://bucket/clean/") == "s3://bucket/clean/a.tif"
+
+
+def test_data_parallel_training_on_two_devices_equals_one_device(tmp_path, image_folder):
+    """JAX with the host split into 2 devices: replicas stay identical and match one device."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    script = (
+        "import sys, numpy as np, jax, keras\n"
+        "from imgdenoise.train import TrainConfig, train\n"
+        "config = TrainConfig(model='unet', model_config={'preset': 'tiny'}, train=sys.argv[1], sigma=(10.0, 40.0),\n"
+        "    loss='mse', patch_size=32, batch_size=4, epochs=1, steps_per_epoch=3, learning_rate=1e-3,\n"
+        "    precision='float32', out=sys.argv[2], distribute=sys.argv[3], val_fraction=0.2)\n"
+        "run = train(config, verbose=0)\n"
+        "model = keras.saving.load_model(run / 'checkpoint.keras')\n"
+        "for v in model.weights:  # every device holds the same copy of every weight\n"
+        "    shards = [np.asarray(s.data) for s in v.value.addressable_shards]\n"
+        "    assert all(np.array_equal(shards[0], s) for s in shards), v.path\n"
+        "np.save(sys.argv[4], np.concatenate([np.ravel(w) for w in model.get_weights()]))\n"
+        "print('devices', len(jax.devices()))\n")
+    results = {}
+    for devices, mode in ((1, "none"), (2, "data-parallel")):
+        env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": os.getcwd(),
+               "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}
+        out = tmp_path / f"w{devices}.npy"
+        done = subprocess.run([sys.executable, "-c", script, str(image_folder), str(tmp_path / f"run{devices}"), mode,
+                               str(out)], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert f"devices {devices}" in done.stdout
+        results[devices] = np.load(out)
+    np.testing.assert_allclose(results[2], results[1], atol=1e-5)
