@@ -9,6 +9,7 @@ never replaces an existing file unless ``overwrite=True``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
@@ -293,10 +294,7 @@ def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarra
                                       axis=-1)
             yield top, _quantise(rows, depth)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_target(path) as tmp_path:
         if fmt == "TIFF":
             _write_tiff_tiles(tmp_path, quantised(), (height, width, planes), _DTYPES[depth])
         else:
@@ -304,12 +302,23 @@ def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarra
             for top, rows in quantised():
                 array[top:top + len(rows)] = rows
             _encode(tmp_path, fmt, array, depth, quality)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_target(path: Path):
+    """A temporary path beside ``path`` to write to; renamed onto ``path`` if the block succeeds,
+    deleted if it fails (so ``path`` is never seen half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp_path
         os.replace(tmp_path, path)
     except BaseException:
         if os.path.exists(tmp_path):
             os.unlink(tmp_path)
         raise
-    return path
 
 
 def encode_image(pixels: np.ndarray, fmt: str, *, bit_depth: int = 8, alpha: np.ndarray | None = None,
@@ -335,16 +344,8 @@ def atomic_write_bytes(path, data: bytes, *, overwrite: bool = False) -> Path:
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path}: already exists (use overwrite to replace it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise
+    with atomic_target(path) as tmp_path:
+        Path(tmp_path).write_bytes(data)
     return path
 
 
