@@ -151,7 +151,7 @@ def backend_rows(repeats):
 
 def pipeline_rows(count: int = 24, megapixels: float = 0.5):
     """Folder pipeline vs model only, on ``count`` gray 8-bit PNGs of ``megapixels``."""
-    from imgdenoise.inference import denoise_files
+    from imgdenoise.batch import denoise_files
     from imgdenoise.io import read_image, write_image
 
     denoiser = load_model("unet")

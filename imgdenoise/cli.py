@@ -79,7 +79,7 @@ def cmd_denoise(args):
     from tqdm import tqdm
 
     from imgdenoise import load_model
-    from imgdenoise.inference import Skipped, denoise_files, expand_inputs, output_path_for
+    from imgdenoise.batch import Skipped, denoise_files, expand_inputs, output_path_for
 
     try:
         denoiser = load_model(args.model, runtime=args.runtime)

@@ -28,7 +28,7 @@ def _filesystem(uri: str):
 
 def expand_sources(inputs) -> list[str]:
     """Local files, folders and globs (as ``imgdenoise denoise``) and URIs of single files or folders."""
-    from imgdenoise.inference import expand_inputs
+    from imgdenoise.batch import expand_inputs
     from imgdenoise.io import is_image_file
 
     sources = []

@@ -21,7 +21,7 @@ from imgdenoise.noise import add_protocol_noise
 
 def load_benchmark(source, gray: bool = False) -> list[tuple[str, np.ndarray]]:
     """``(name, clean image)`` pairs of a folder, a file, a glob or a list of them; ``gray`` converts to luma."""
-    from imgdenoise.inference import expand_inputs
+    from imgdenoise.batch import expand_inputs
 
     sources = [source] if isinstance(source, (str, Path)) else list(source)
     paths = [p for src in sources for p in (list_images(src) if Path(src).is_dir() else expand_inputs([src]))]

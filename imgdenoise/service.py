@@ -54,7 +54,7 @@ class ServiceConfig:
     cors_origins: list[str] = field(default_factory=list)  # none: browsers on other sites cannot call us
 
     @classmethod
-    def from_env(cls) -> "ServiceConfig":
+    def from_env(cls) -> ServiceConfig:
         """Configuration from ``IMGDENOISE_*`` variables (how ``imgdenoise serve`` passes it to workers)."""
         env = os.environ
         return cls(models=env.get("IMGDENOISE_MODELS", "default").split(","),

@@ -121,7 +121,7 @@ def test_rows_arrive_in_order_and_cover_the_image_once():
 
 
 def test_folder_pipeline_batches_same_size_images_and_reports_bad_files(tmp_path):
-    from imgdenoise.inference import denoise_files
+    from imgdenoise.batch import denoise_files
     from imgdenoise.io import read_image, write_image
 
     denoiser = tiny_denoiser("unet", 1)

@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
 
-from imgdenoise.noise import (GaussianNoise, PoissonGaussianNoise, PoissonNoise, add_protocol_noise,
-                              estimate_sigma, protocol_noise)
+from imgdenoise.noise import (
+    GaussianNoise,
+    PoissonGaussianNoise,
+    PoissonNoise,
+    add_protocol_noise,
+    estimate_sigma,
+    protocol_noise,
+)
 
 
 def test_gaussian_noise_has_the_requested_sigma():

@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
 
-from imgdenoise.selfsupervised import (NoisyPatches, blind_spot_mask, cells_select, neighbour_masks,
-                                       noise2void_inputs, subsample)
+from imgdenoise.selfsupervised import (
+    NoisyPatches,
+    blind_spot_mask,
+    cells_select,
+    neighbour_masks,
+    noise2void_inputs,
+    subsample,
+)
 
 
 def test_no_masked_pixel_sees_its_own_value():

@@ -1,6 +1,5 @@
 """The web service: API through FastAPI's test client, a real uvicorn process, and the page in Chromium."""
 
-import io
 import os
 import re
 import shutil
@@ -8,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -16,7 +16,7 @@ keyword arguments. The registry records what a caller needs to run any of them:
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import keras
 
