@@ -182,7 +182,8 @@ def cmd_pack(args):
     if args.evaluation:
         records = json.loads(Path(args.evaluation).read_text())
         card["benchmarks"] = [{k: r[k] for k in ("dataset", "sigma", "psnr", "ssim")} for r in records
-                              if r["method"] in (args.evaluation_method or r["method"],)]
+                              if r["method"] in (args.evaluation_method or r["method"],)
+                              and r["dataset"] in (args.evaluation_datasets or [r["dataset"]])]
     path = save_pretrained(model, card, args.output, args.stem)
     print(f"wrote {path} and {path.with_suffix('.npz')}")
     return 0
@@ -410,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--default", action="store_true", help="mark as the default model")
     p.add_argument("--evaluation", help="`evaluate --json` file whose PSNR table goes into the card")
     p.add_argument("--evaluation-method", help="only the records of this method name")
+    p.add_argument("--evaluation-datasets", nargs="+", help="only the records of these datasets")
     p.set_defaults(func=cmd_pack)
 
     p = sub.add_parser("models", help="list architectures and shipped weights")
