@@ -46,7 +46,8 @@ def cmd_train(args):
         patch_size=args.patch_size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps, learning_rate=args.lr, schedule=args.schedule, ema=args.ema,
         precision=args.precision, seed=args.seed, out=args.out, init_from=args.init_from,
-        self_supervised=args.self_supervised, distribute=args.distribute)
+        self_supervised=args.self_supervised, distribute=args.distribute, coordinator=args.coordinator,
+        num_processes=args.num_processes, process_id=args.process_id)
     try:
         train(config, resume=args.resume, verbose=args.verbose)
     except KeyboardInterrupt:
@@ -372,8 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init-from", help=".keras file or shipped model name to start from (gray -> colour works)")
     p.add_argument("--self-supervised", choices=["n2v", "neighbor2neighbor"],
                    help="train from noisy images only: --train holds the noisy images; no clean ones needed")
-    p.add_argument("--distribute", default="none", choices=["none", "data-parallel"],
-                   help="data-parallel: split each batch over every local device (Keras distribution API, JAX)")
+    p.add_argument("--distribute", default="none", choices=["none", "data-parallel", "multi-worker"],
+                   help="split each batch over devices with the Keras distribution API (KERAS_BACKEND=jax): "
+                        "data-parallel: this process's devices; multi-worker: --num-processes processes")
+    p.add_argument("--coordinator", help="multi-worker: host:port of process 0")
+    p.add_argument("--num-processes", type=int, default=1)
+    p.add_argument("--process-id", type=int, default=0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/run", help="run folder (checkpoints, logs, best model)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")

@@ -63,10 +63,12 @@ class PatchDataset(keras.utils.PyDataset):
         noisy_images: optional real noisy counterparts of ``images``.
         noise_conditional: yield ``((noisy, sigma_map), clean)`` instead of ``(noisy, clean)``.
         steps: batches per epoch.
+        shard: ``(index, count)``: yield only slice ``index`` of ``count`` of every batch, so that the
+            processes of a multi-worker run together see exactly the single-process batches.
     """
 
     def __init__(self, images, *, noise=None, noisy_images=None, patch_size=64, batch_size=16,
-                 steps=1000, noise_conditional=False, seed=0, **kwargs):
+                 steps=1000, noise_conditional=False, seed=0, shard=(0, 1), **kwargs):
         super().__init__(**kwargs)
         self.images = [im for im in images if min(im.shape[:2]) >= patch_size]
         if not self.images:
@@ -76,6 +78,9 @@ class PatchDataset(keras.utils.PyDataset):
         self.noise = noise or GaussianNoise(25.0)
         self.patch_size, self.batch_size, self.steps = patch_size, batch_size, steps
         self.noise_conditional, self.seed = noise_conditional, seed
+        self.shard = shard
+        if batch_size % shard[1]:
+            raise ValueError(f"batch size {batch_size} must be a multiple of the {shard[1]} workers")
         self.epoch = 0  # set by the training loop (see ``set_epoch``), not by Keras' epoch hooks
         areas = np.array([im.shape[0] * im.shape[1] for im in self.images], np.float64)
         self.weights = areas / areas.sum()  # sample images in proportion to their area
@@ -99,6 +104,13 @@ class PatchDataset(keras.utils.PyDataset):
         return clean, dihedral(self.noisy_images[index][top:top + p, left:left + p], mode)
 
     def __getitem__(self, index):
+        batch = self._global_batch(index)
+        if self.shard[1] == 1:
+            return batch
+        per = self.batch_size // self.shard[1]
+        return keras.tree.map_structure(lambda a: a[self.shard[0] * per:(self.shard[0] + 1) * per], batch)
+
+    def _global_batch(self, index):
         rng = np.random.default_rng((self.seed, self.epoch, index))
         picks = rng.choice(len(self.images), size=self.batch_size, p=self.weights)
         pairs = [self._crop(rng, i) for i in picks]

@@ -59,7 +59,10 @@ class TrainConfig:
     precision: str = "auto"  # auto | float32 | mixed_bfloat16
     init_from: str | None = None  # .keras file or shipped model name whose weights start the run
     self_supervised: str | None = None  # n2v | neighbor2neighbor: --train holds noisy images only
-    distribute: str = "none"  # none | data-parallel (Keras distribution API over every local device, JAX)
+    distribute: str = "none"  # none | data-parallel | multi-worker (Keras distribution API, JAX backend)
+    coordinator: str | None = None  # multi-worker: host:port of process 0
+    num_processes: int = 1
+    process_id: int = 0
     val_crop: int = 128
     val_fraction: float = 0.05
     seed: int = 0
@@ -94,23 +97,46 @@ def dtype_policy(name: str):
         keras.config.set_dtype_policy(previous)
 
 
-def set_distribution(config: TrainConfig):
-    """Data-parallel training through the Keras distribution API (returns the number of devices):
-    the weights are replicated on
-    every device (``keras.distribution.list_devices()``), each batch is split between them and the
-    gradients are averaged, so the result equals one device on the same global batch. On CPUs,
-    ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` makes N devices of one host."""
+def set_distribution(config: TrainConfig) -> int:
+    """Data-parallel training through the Keras distribution API; returns the number of devices.
+
+    The weights are replicated on every device, each global batch is split between them and the
+    gradients are averaged, so the result equals one device on the same global batch.
+    ``data-parallel``: the devices of this process (on CPUs,
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` makes N of one host).
+    ``multi-worker``: ``num_processes`` processes (any machines) joined through
+    ``jax.distributed`` at ``coordinator``; each feeds its slice of every batch.
+    """
     if config.distribute in ("none", None):
         return 1
-    if config.distribute != "data-parallel":
-        raise ValueError(f"unknown distribution {config.distribute!r}; available: none, data-parallel")
+    if config.distribute not in ("data-parallel", "multi-worker"):
+        raise ValueError(f"unknown distribution {config.distribute!r}; available: none, data-parallel, multi-worker")
     if keras.backend.backend() != "jax":
-        raise ValueError("--distribute data-parallel uses the Keras distribution API, which needs KERAS_BACKEND=jax")
-    devices = keras.distribution.list_devices()
+        raise ValueError(f"--distribute {config.distribute} uses the Keras distribution API: set KERAS_BACKEND=jax")
+    import jax
+
+    if config.distribute == "multi-worker":
+        if config.self_supervised:
+            raise ValueError("multi-worker training is for supervised runs")
+        if not jax.distributed.is_initialized():
+            jax.config.update("jax_cpu_collectives_implementation", "gloo")
+            jax.distributed.initialize(coordinator_address=config.coordinator, num_processes=config.num_processes,
+                                       process_id=config.process_id)
+    devices = jax.devices()
     if config.batch_size % len(devices):
         raise ValueError(f"batch size {config.batch_size} must be a multiple of the {len(devices)} devices")
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    distribution = keras.distribution.DataParallel(devices=devices)
+    distribution.auto_shard_dataset = False  # each process's PatchDataset yields its own slice
+    keras.distribution.set_distribution(distribution)
     return len(devices)
+
+
+def _slice(batch, index: int, count: int):
+    """Part ``index`` of ``count`` equal parts of a fixed ``(inputs, targets)`` batch."""
+    import keras.tree
+
+    per = len(keras.tree.flatten(batch)[0]) // count
+    return keras.tree.map_structure(lambda a: a[index * per:(index + 1) * per], batch)
 
 
 def _multiple_of(batch, n: int):
@@ -376,9 +402,11 @@ def _datasets(config: TrainConfig, noise_conditional: bool, multiple: int):
     clean, noisy, val_clean, val_noisy = _load_data(config, config.channels)
     lo, hi = config.sigma
     val_sigmas = config.val_sigmas or ((lo,) if lo == hi else tuple(np.linspace(max(lo, 5), hi, 4)))
+    shard = (config.process_id, config.num_processes) if config.distribute == "multi-worker" else (0, 1)
     train_data = PatchDataset(clean, noise=GaussianNoise((lo, hi)), noisy_images=noisy,
                               patch_size=config.patch_size, batch_size=config.batch_size,
-                              steps=config.steps_per_epoch, noise_conditional=noise_conditional, seed=config.seed)
+                              steps=config.steps_per_epoch, noise_conditional=noise_conditional, seed=config.seed,
+                              shard=shard)
     val_data = validation_set(val_clean, sigmas=val_sigmas, crop=config.val_crop, multiple=multiple,
                               noise_conditional=noise_conditional, seed=config.seed, noisy_images=val_noisy)
     return train_data, val_data
@@ -482,6 +510,11 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     devices = set_distribution(config)
     if devices > 1:  # every validation batch must split evenly over the devices
         val_data = _multiple_of(val_data, devices)
+    if config.distribute == "multi-worker":
+        val_data = _slice(val_data, config.process_id, config.num_processes)
+        if config.process_id > 0:  # one writer per file: the other workers keep theirs apart
+            run = run / f".worker-{config.process_id}"
+            run.mkdir(exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     checkpoint = run / "checkpoint.keras"
     model = _model_for_run(config, architecture, checkpoint, resume, verbose)

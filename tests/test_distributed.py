@@ -77,3 +77,42 @@ def test_data_parallel_training_on_two_devices_equals_one_device(tmp_path, image
         assert f"devices {devices}" in done.stdout
         results[devices] = np.load(out)
     np.testing.assert_allclose(results[2], results[1], atol=1e-5)
+
+
+def test_two_worker_processes_on_loopback_stay_in_sync_and_equal_one_process(tmp_path, image_folder):
+    """Multi-worker JAX training: 2 processes joined by jax.distributed on 127.0.0.1."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = (
+        "import sys, numpy as np, keras\n"
+        "from imgdenoise.train import TrainConfig, train\n"
+        "mode, pid, n = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])\n"
+        "config = TrainConfig(model='unet', model_config={'preset': 'tiny'}, train=sys.argv[1], sigma=(10.0, 40.0),\n"
+        "    loss='mse', patch_size=32, batch_size=4, epochs=1, steps_per_epoch=3, learning_rate=1e-3,\n"
+        "    precision='float32', out=sys.argv[2], distribute=mode, val_fraction=0.34,\n"
+        f"    coordinator='127.0.0.1:{port}', num_processes=n, process_id=pid)\n"
+        "run = train(config, verbose=0)\n"
+        "model = keras.saving.load_model(run / 'checkpoint.keras')\n"
+        "np.save(sys.argv[6], np.concatenate([np.ravel(w) for w in model.get_weights()]))\n")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": os.getcwd()}
+
+    def start(mode, pid, n, out):
+        return subprocess.Popen([sys.executable, "-c", script, str(image_folder), str(tmp_path / f"run-{n}"), mode,
+                                 str(pid), str(n), str(out)], env=env, stderr=subprocess.PIPE, text=True)
+
+    single = start("none", 0, 1, tmp_path / "single.npy")
+    workers = [start("multi-worker", pid, 2, tmp_path / f"worker{pid}.npy") for pid in (0, 1)]
+    for process in [single, *workers]:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err[-3000:]
+    w0, w1, one = (np.load(tmp_path / f) for f in ("worker0.npy", "worker1.npy", "single.npy"))
+    np.testing.assert_array_equal(w0, w1)  # the workers hold identical weights
+    np.testing.assert_allclose(w0, one, atol=1e-5)  # and the same as one process on the same global batches
+    assert (tmp_path / "run-2" / "checkpoint.keras").is_file() and (tmp_path / "run-2" / ".worker-1").is_dir()
