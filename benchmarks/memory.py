@@ -95,7 +95,7 @@ def main():
 Command: `python benchmarks/memory.py {' '.join(sys.argv[1:])}`, {today()}, {machine()}.
 `imgdenoise denoise` on a synthetic RGB 16-bit TIFF under `/usr/bin/time -v` (peak RSS is the
 whole process: Python, TensorFlow, the 16-bit input, tiles, and the output stream). The input is
-held as uint16; tiles follow the default activation budget (`--max-memory`, 1 GiB); the output
+held as uint16; tiles follow the activation budget (`--max-memory`, GiB; 0.5 is the default); the output
 TIFF is written tile by tile as bands finish.
 
 {table}

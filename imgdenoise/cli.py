@@ -305,7 +305,7 @@ def _add_denoise_options(p):
                    "or classical method (bm3d, nlm, tv, wavelet)")
     p.add_argument("--tile", type=int, default=None,
                    help="tile size in pixels (default: automatic, tiles only images too big for --max-memory)")
-    p.add_argument("--max-memory", type=float, default=1.0, help="GiB of activations per forward pass (auto tiling)")
+    p.add_argument("--max-memory", type=float, default=0.5, help="GiB of activations per forward pass (auto tiling)")
     p.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels")
     p.add_argument("--runtime", default="keras", choices=["keras", "xla", "eager", "bf16", "onnx"],
                    help="keras: compiled Keras predict step (default); xla: XLA-compiled; eager: plain calls; "

@@ -29,7 +29,7 @@ from imgdenoise.noise import estimate_sigma
 from imgdenoise.transforms import dihedral, inverse_dihedral
 
 DEFAULT_OVERLAP = 64
-DEFAULT_MAX_MEMORY = 1 << 30  # bytes of activations one forward pass may use (automatic tiling)
+DEFAULT_MAX_MEMORY = 512 << 20  # bytes of activations one forward pass may use (automatic tiling)
 RUNTIMES = ("keras", "xla", "eager", "bf16", "onnx")
 DEFAULT_RUNTIME = "keras"
 ESTIMATE_CROP = 1024  # sigma of larger images is estimated on a central crop of this size
