@@ -47,7 +47,7 @@ def cmd_train(args):
         steps_per_epoch=args.steps, learning_rate=args.lr, schedule=args.schedule, ema=args.ema,
         precision=args.precision, seed=args.seed, out=args.out, init_from=args.init_from,
         self_supervised=args.self_supervised, distribute=args.distribute, coordinator=args.coordinator,
-        num_processes=args.num_processes, process_id=args.process_id)
+        num_processes=args.num_processes, process_id=args.process_id, workers=args.workers)
     try:
         train(config, resume=args.resume, verbose=args.verbose)
     except KeyboardInterrupt:
@@ -376,6 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--distribute", default="none", choices=["none", "data-parallel", "multi-worker"],
                    help="split each batch over devices with the Keras distribution API (KERAS_BACKEND=jax): "
                         "data-parallel: this process's devices; multi-worker: --num-processes processes")
+    p.add_argument("--workers", type=int, default=1,
+                   help="threads preparing training batches (raise it to keep a GPU busy)")
     p.add_argument("--coordinator", help="multi-worker: host:port of process 0")
     p.add_argument("--num-processes", type=int, default=1)
     p.add_argument("--process-id", type=int, default=0)

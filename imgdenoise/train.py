@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import importlib.util
 import json
 import os
 import time
@@ -63,6 +64,7 @@ class TrainConfig:
     coordinator: str | None = None  # multi-worker: host:port of process 0
     num_processes: int = 1
     process_id: int = 0
+    workers: int = 1  # threads preparing batches (more keep an accelerator busy)
     val_crop: int = 128
     val_fraction: float = 0.05
     seed: int = 0
@@ -406,7 +408,7 @@ def _datasets(config: TrainConfig, noise_conditional: bool, multiple: int):
     train_data = PatchDataset(clean, noise=GaussianNoise((lo, hi)), noisy_images=noisy,
                               patch_size=config.patch_size, batch_size=config.batch_size,
                               steps=config.steps_per_epoch, noise_conditional=noise_conditional, seed=config.seed,
-                              shard=shard)
+                              shard=shard, workers=config.workers)
     val_data = validation_set(val_clean, sigmas=val_sigmas, crop=config.val_crop, multiple=multiple,
                               noise_conditional=noise_conditional, seed=config.seed, noisy_images=val_noisy)
     return train_data, val_data
@@ -467,6 +469,13 @@ def _model_for_run(config: TrainConfig, architecture: dict, checkpoint: Path, re
     return model
 
 
+def _tensorflow_installed() -> bool:
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _callbacks(run: Path, train_data, card: dict, ema: bool, self_supervised: bool = False) -> list:
     monitor, key = ("val_loss", "validation_loss") if self_supervised else ("val_psnr", "validation_psnr")
     # The best score so far counts only while its model is there (a fresh clone has the card, not the model).
@@ -481,9 +490,10 @@ def _callbacks(run: Path, train_data, card: dict, ema: bool, self_supervised: bo
         CheckpointEveryEpoch(run / "checkpoint.keras"),
         BestModel(run, card, best, monitor),
         keras.callbacks.CSVLogger(str(run / "log.csv"), append=True),
-        keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False),
         CurvesPlot(run / "log.csv", run / "curves.png"),
     ]
+    if _tensorflow_installed():  # Keras writes TensorBoard logs through tf.summary
+        callbacks.append(keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False))
     if ema:  # validation (and so the best model) uses the EMA weights
         callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))
     return callbacks
