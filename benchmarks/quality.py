@@ -6,8 +6,10 @@ Usage:
   python benchmarks/quality.py --sets BSD68 --sigmas 25 --methods unet dncnn bm3d
   python benchmarks/quality.py --update-docs         # rewrite the section in docs/benchmarks.md
 
-Methods: shipped model names (unet, dncnn, seed), `dncnn-official` (the DnCNN authors' sigma-25 gray
-weights from ../shared/reference, measured where they apply), and bm3d, nlm, tv, wavelet, noisy.
+Methods: shipped model names (unet, dncnn, seed); a model name + `+x8` (that model with the x8
+self-ensemble: the average over the 8 flips and rotations, 8x slower); `dncnn-official` (the DnCNN
+authors' sigma-25 gray weights from ../shared/reference, measured where they apply); and bm3d, nlm,
+tv, wavelet, noisy.
 Gray sets (BSD68, Set12) use gray models; colour sets (CBSD68, Kodak24) colour ones where shipped.
 
 Classical methods are deterministic and slow (BM3D on the colour sets takes hours on 2 cores), so
@@ -44,6 +46,7 @@ PUBLISHED = {
 REFERENCE = ROOT.parent / "shared" / "reference" / "dncnn_sigma25_keras2.h5"
 CLASSICAL = ("bm3d", "nlm", "tv", "wavelet", "noisy")
 CACHE = ROOT / "benchmarks" / "results" / "classical.json"
+ENSEMBLE = "+x8"  # suffix of a model name: evaluate it with the x8 self-ensemble
 
 
 def classical_key(name: str, folder: Path, sigma: float) -> str:
@@ -67,7 +70,7 @@ def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | No
     """Records of one method on one set, from the cache where a classical result is already known
     (``cached_only``: classical results not in the cache are left out, not computed)."""
     if cache is None or name not in CLASSICAL:
-        return evaluate(denoiser, folder, sigmas, method=name, gray=not colour)
+        return evaluate(denoiser, folder, sigmas, method=name, gray=not colour, ensemble=name.endswith(ENSEMBLE))
     records = []
     for sigma in sigmas:
         key = classical_key(name, folder, sigma) + f"|gray={not colour}"
@@ -95,7 +98,7 @@ def load_method(name: str):
         return Denoiser({1: (model, card_for_model(model))})
     from imgdenoise import load_model
 
-    return load_model(name)
+    return load_model(name.removesuffix(ENSEMBLE))
 
 
 def applies(name: str, denoiser, colour: bool, sigma: float) -> bool:

@@ -89,8 +89,8 @@ class Skipped(str):
 
 def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pixels=None, batch_size: int = 8,
                   max_memory: int = DEFAULT_MAX_MEMORY, **kwargs):
-    """Denoise many files as a pipeline; yields ``(src, summary dict, exception or Skipped)`` per
-    job, in order.
+    """Denoise many files as a pipeline; yields ``(src, result)`` per job, in order, where
+    ``result`` is the file's summary dict, the exception that stopped it, or a :class:`Skipped`.
 
     Restartable: an output that already exists is complete (outputs are written atomically), so
     its job is skipped (a :class:`Skipped` is yielded) unless ``overwrite``; temporary files left
