@@ -154,3 +154,13 @@ def test_checkpoint_survives_a_kill_in_the_middle_of_a_save(image_folder, tmp_pa
     assert (run / "checkpoint.keras").read_bytes() == before  # the last complete checkpoint is intact
     train(_config(image_folder, run, epochs=2), resume=True, verbose=0)
     assert [int(r["epoch"]) for r in _rows(run)] == [0, 1]
+
+
+def test_trains_with_data_threads_and_without_tensorflow_logs(image_folder, tmp_path, monkeypatch):
+    # Where TensorFlow is not installed (a JAX or PyTorch GPU machine), training runs without TensorBoard.
+    from imgdenoise import train as train_module
+
+    monkeypatch.setattr(train_module, "_tensorflow_installed", lambda: False)
+    run = train(_config(image_folder, tmp_path / "run", epochs=1, workers=2), verbose=0)
+    assert len(_rows(run)) == 1 and (run / "best.keras").is_file()
+    assert not (run / "tensorboard").exists()
