@@ -36,7 +36,8 @@ def main():
     methods = []
     if Path(args.reference).is_file():
         official = import_keras2_weights("dncnn", args.reference)
-        methods.append(("dncnn (authors' Keras 2 weights, sigma 25)", Denoiser({1: (official, card_for_model(official))})))
+        authors = Denoiser({1: (official, card_for_model(official))})
+        methods.append(("dncnn (authors' Keras 2 weights, sigma 25)", authors))
     methods += [("seed (ours, BCE)", load_model("seed")), ("dncnn (ours, DnCNN-S)", load_model("dncnn")),
                 ("bm3d", ClassicalDenoiser("bm3d")), ("noisy input", ClassicalDenoiser("noisy"))]
     started = time.time()

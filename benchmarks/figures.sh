@@ -13,3 +13,6 @@ mkdir -p docs/figures
   --plot docs/figures/psnr-vs-sigma-set12.png --json docs/figures/psnr-vs-sigma-set12.json
 # The flagship's training curves, as `imgdenoise train` draws them.
 cp runs/unet-gray/curves.png docs/figures/training-curves-unet-gray.png
+# The first GPU stage of the same model (runs/README.md), drawn by the same plotting function.
+"${PYTHON:-.venv/bin/python}" -c "from imgdenoise.plotting import plot_training_curves as p; \
+p('runs/unet-gray-gpu/stage1-log.csv', 'docs/figures/training-curves-unet-gray-gpu.png')"

@@ -83,7 +83,8 @@ def main():
             output = f"{page.shape[1]}x{page.shape[0]} RGB uint16, tiled {page.tilewidth}x{page.tilelength}"
     mp = height * width / 1e6
     table = "\n".join([
-        "| image | model | peak RSS (GiB) | Python + TensorFlow alone (GiB) | wall time (s) | MP/s (end to end) | output |",
+        "| image | model | peak RSS (GiB) | Python + TensorFlow alone (GiB) | wall time (s) | MP/s (end to end) "
+        "| output |",
         "|---|---|---|---|---|---|---|",
         f"| {width}x{height} RGB 16-bit TIFF ({mp:.1f} MP, {size_mib:.0f} MiB) "
         f"| {args.model} | {peak_gib:.2f} | {baseline_gib:.2f} | {seconds:.0f} | {mp / seconds:.2f} | {output} |"])

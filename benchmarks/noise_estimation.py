@@ -42,7 +42,8 @@ def measure(images, sigmas):
 
 
 def table(title, rows):
-    lines = [f"**{title}**", "", "| sigma | ours: mean abs error | ours: bias | scikit-image: mean abs error | scikit-image: bias |",
+    lines = [f"**{title}**", "",
+             "| sigma | ours: mean abs error | ours: bias | scikit-image: mean abs error | scikit-image: bias |",
              "|---|---|---|---|---|"]
     lines += [f"| {s} | {a:.2f} | {b:+.2f} | {c:.2f} | {d:+.2f} |" for s, a, b, c, d in rows]
     return "\n".join(lines)

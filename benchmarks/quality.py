@@ -13,7 +13,8 @@ tv, wavelet, noisy.
 Gray sets (BSD68, Set12) use gray models; colour sets (CBSD68, Kodak24) colour ones where shipped.
 
 Classical methods are deterministic and slow (BM3D on the colour sets takes hours on 2 cores), so
-their records are cached in benchmarks/results/classical.json, keyed by method, its parameters, the library versions, sigma
+their records are cached in benchmarks/results/classical.json, keyed by method, its parameters, the
+library versions, sigma
 and a hash of the set's files: a rerun re-measures them only when one of those changes (--no-cache
 forces it). Every neural model is measured in the run itself.
 """
@@ -180,8 +181,9 @@ def main():
         Path(args.json).write_text(json.dumps(records, indent=1) + "\n")
     if args.update_docs:
         command = "python benchmarks/quality.py " + " ".join(sys.argv[1:])
-        pending = (" A classical method shows - where its result is not cached yet (`--cached-only`; BM3D on the"
-                   " colour sets takes hours on 2 cores, so the cache is filled across sessions).") if args.cached_only else ""
+        pending = "" if not args.cached_only else (
+            " A classical method shows - where its result is not cached yet (`--cached-only`; BM3D on the"
+            " colour sets takes hours on 2 cores, so the cache is filled across sessions).")
         update_section("quality", f"""
 ## Quality: shipped models against DnCNN, BM3D and the classics
 

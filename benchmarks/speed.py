@@ -16,6 +16,7 @@ Usage: python benchmarks/speed.py [--sizes 0.15 2 12 50] [--repeats 3] [--update
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import tempfile
@@ -77,7 +78,8 @@ def model_rows(sizes, repeats, peak):
             for mp in sizes:
                 image = image_of(mp, channels)
                 reps = repeats if mp <= 2 else 1
-                speeds.append(image.shape[0] * image.shape[1] / 1e6 / seconds(lambda: denoiser.denoise(image, 25.0), reps))
+                run = functools.partial(denoiser.denoise, image, 25.0)
+                speeds.append(image.shape[0] * image.shape[1] / 1e6 / seconds(run, reps))
             label = f"{name} ({'gray' if channels == 1 else 'colour'})"
             rows.append((label, variant.model.count_params(), flops, speeds))
             print(label, f"{flops / 1e6:.3f} MFLOP/px", " ".join(f"{s:.2f}" for s in speeds), "MP/s", flush=True)
@@ -143,7 +145,7 @@ def backend_rows(repeats):
                                 text=True, env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"})
         found = [line for line in result.stdout.splitlines() if line.startswith("MPS")]
         cell = f"{float(found[0].split()[1]):.2f}" if found else "not installed" if "No module named" in result.stderr \
-            else f"failed: {result.stderr.strip().splitlines()[-1][:80] if result.stderr.strip() else result.returncode}"
+            else f"failed: {(result.stderr.strip().splitlines() or [str(result.returncode)])[-1][:80]}"
         lines.append(f"| {backend} | {cell} |")
         print(backend, cell, flush=True)
     return "\n".join(lines)
@@ -198,7 +200,8 @@ def main():
              f"**{peak / 1e9:.0f} GFLOP/s**."]
     if "models" not in args.skip:
         parts.append("Models (`Denoiser.denoise`, default runtime, automatic tiling; median of "
-                     f"{args.repeats} runs up to 2 MP, one run above):\n\n" + model_rows(args.sizes, args.repeats, peak))
+                     f"{args.repeats} runs up to 2 MP, one run above):\n\n"
+                     + model_rows(args.sizes, args.repeats, peak))
     if "runtimes" not in args.skip:
         parts.append("Runtimes (`--runtime`), flagship gray network:\n\n" + runtime_rows(args.repeats))
     if "backends" not in args.skip:

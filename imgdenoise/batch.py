@@ -111,7 +111,8 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
 
     jobs = [(Path(src), Path(dst)) for src, dst in jobs]
     limit = max_pixels or DEFAULT_MAX_PIXELS
-    can_batch = hasattr(denoiser, "denoise_batch") and not kwargs.get("ensemble") and kwargs.get("tile") in (None, "auto")
+    can_batch = (hasattr(denoiser, "denoise_batch") and not kwargs.get("ensemble")
+                 and kwargs.get("tile") in (None, "auto"))
 
     def load(src, dst):
         if dst.resolve() == src.resolve() and not overwrite:

@@ -40,7 +40,8 @@ def cmd_train(args):
 
     config = TrainConfig(
         model=args.model, model_config=_model_config(args.model_config),
-        train=(args.train[0] if len(args.train) == 1 else args.train) if args.train else "", val=args.val, val_fraction=args.val_fraction,
+        train=(args.train[0] if len(args.train) == 1 else args.train) if args.train else "",
+        val=args.val, val_fraction=args.val_fraction,
         paired=args.paired, channels=3 if args.color else 1, sigma=_sigma_range(args.sigma),
         val_sigmas=tuple(args.val_sigmas) if args.val_sigmas else None, loss=args.loss,
         patch_size=args.patch_size, batch_size=args.batch_size, epochs=args.epochs,
@@ -109,7 +110,8 @@ def cmd_denoise(args):
     if not args.quiet:
         for r in done if len(done) <= 10 else []:
             sigma = "n/a" if r["sigma"] is None else f"{r['sigma']:.1f}"
-            print(f"{r['input']} -> {r['output']}  ({r['size'][1]}x{r['size'][0]}, sigma {sigma}, {r['seconds']:.2f} s)")
+            size = f"{r['size'][1]}x{r['size'][0]}"
+            print(f"{r['input']} -> {r['output']}  ({size}, sigma {sigma}, {r['seconds']:.2f} s)")
         print(f"denoised {len(done)} of {len(sources)} images with {denoiser.name}"
               + (f"; {len(skipped)} skipped: their outputs exist (--overwrite redoes them)" if skipped else "")
               + (f"; {len(failures)} failed" if failures else ""))

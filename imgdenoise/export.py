@@ -93,8 +93,9 @@ def export_network(model: keras.Model, card: dict, path, fmt: str) -> Path:
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     wrapped = deployable(model, card)
     width = next((layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)), 64)
-    card = {**card, "width": width, "exported": {"format": fmt, "inputs": ["image", "sigma"] if wrapped.noise_conditional
-                                 else ["image"], "sigma_scale": "0-255", "keras": keras.__version__}}
+    inputs = ["image", "sigma"] if wrapped.noise_conditional else ["image"]
+    card = {**card, "width": width,
+            "exported": {"format": fmt, "inputs": inputs, "sigma_scale": "0-255", "keras": keras.__version__}}
     wrapped.export(str(tmp), format=FORMATS[fmt], input_signature=input_signature(card), verbose=False)
     if fmt == "onnx":
         _embed_card(tmp, card)

@@ -326,7 +326,8 @@ class Denoiser:
         maps = None
         if variant.noise_conditional:
             sigmas = [None] * len(images) if sigmas is None else sigmas
-            values = [check_sigma(estimate_image_sigma(im) if s is None else s, im.shape) for im, s in zip(images, sigmas)]
+            values = [check_sigma(estimate_image_sigma(im) if s is None else s, im.shape)
+                      for im, s in zip(images, sigmas)]
             maps = np.stack([np.full((padded_h, padded_w, 1), v / 255.0, np.float32) if isinstance(v, float)
                              else _window(v, 0, 0, padded_h, padded_w, 1 / 255.0) for v in values])
         return list(variant.run(batch, maps)[:, :h, :w])

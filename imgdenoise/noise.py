@@ -136,7 +136,8 @@ def estimate_sigma(image: np.ndarray, patch: int = 7, max_patches: int = 60000, 
         return float(np.mean([estimate_sigma(image[..., c], patch, max_patches, seed, iterations)
                               for c in range(image.shape[-1])]))
     if min(image.shape) < patch + 1:
-        raise ValueError(f"image {image.shape} is too small to estimate noise (needs at least {patch + 1} pixels a side)")
+        raise ValueError(f"image {image.shape} is too small to estimate noise "
+                         f"(needs at least {patch + 1} pixels a side)")
     windows = np.lib.stride_tricks.sliding_window_view(image, (patch, patch))
     patches = windows.reshape(-1, patch, patch)
     if len(patches) > max_patches:

@@ -37,7 +37,8 @@ from imgdenoise import __version__
 WEB_DIR = Path(__file__).parent / "web"
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp", "TIFF": "image/tiff"}
 SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "BMP": ".bmp", "TIFF": ".tif"}
-OUTPUT_FORMATS = {"same": None, "png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "tiff": "TIFF", "tif": "TIFF", "bmp": "BMP"}
+OUTPUT_FORMATS = {"same": None, "png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "tiff": "TIFF", "tif": "TIFF",
+                  "bmp": "BMP"}
 
 
 @dataclass
@@ -112,7 +113,8 @@ class ModelPool:
         """Hold a place in the queue for one request (503 + Retry-After when it is full)."""
         with self._lock:
             if self._admitted >= self.config.threads + self.config.queue:
-                raise HTTPException(503, "the service is busy; retry later", headers={"Retry-After": self._retry_after()})
+                raise HTTPException(503, "the service is busy; retry later",
+                                    headers={"Retry-After": self._retry_after()})
             self._admitted += 1
         try:
             yield

@@ -460,7 +460,7 @@ def _model_for_run(config: TrainConfig, architecture: dict, checkpoint: Path, re
         if config.init_from:
             copied = transfer_weights(_init_source(config.init_from, config.channels), model)
             if verbose:
-                print(f"initialised {len(copied)} of {len([l for l in model.layers if l.weights])} "
+                print(f"initialised {len(copied)} of {len([layer for layer in model.layers if layer.weights])} "
                       f"layers from {config.init_from}")
         if config.self_supervised:
             model = imgdenoise.selfsupervised.SelfSupervisedTrainer(

@@ -59,7 +59,8 @@ def test_evaluate_writes_json(tmp_path, image_folder, capsys):
 
 
 def test_info_and_models(tmp_path, gray_image, capsys):
-    src = write_image(tmp_path / "a.png", np.clip(gray_image + np.random.default_rng(0).normal(0, 0.1, gray_image.shape), 0, 1))
+    noisy = gray_image + np.random.default_rng(0).normal(0, 0.1, gray_image.shape)
+    src = write_image(tmp_path / "a.png", np.clip(noisy, 0, 1))
     assert main(["info", str(src)]) == 0
     assert "45x37 gray, 8-bit PNG, estimated noise sigma" in capsys.readouterr().out
     assert main(["models"]) == 0
@@ -75,7 +76,8 @@ def test_compare_figure(tmp_path, gray_image, capsys):
 
 
 def test_denoise_keeps_alpha_and_bit_depth(tmp_path, tiny_model, rgb_image):
-    alpha = np.linspace(0, 1, rgb_image.shape[0] * rgb_image.shape[1], dtype=np.float32).reshape(*rgb_image.shape[:2], 1)
+    height, width = rgb_image.shape[:2]
+    alpha = np.linspace(0, 1, height * width, dtype=np.float32).reshape(height, width, 1)
     src = write_image(tmp_path / "rgba.png", rgb_image, bit_depth=16, alpha=alpha)
     assert main(["denoise", str(src), "-o", str(tmp_path / "out.png"), "--model", str(tiny_model), "-q"]) == 0
     out = read_image(tmp_path / "out.png")
@@ -107,7 +109,8 @@ def test_bad_input_corpus_through_the_cli(tmp_path, capsys):
     assert len(lines) == sum(c.outcome != "ok" for c in cases)  # one line per bad file
     for case in cases:
         if case.outcome == "ok":
-            assert read_image(tmp_path / "out" / case.name).pixels.shape == read_image(tmp_path / "in" / case.name).pixels.shape
+            out, original = (read_image(tmp_path / d / case.name).pixels for d in ("out", "in"))
+            assert out.shape == original.shape
         else:
             assert any(case.name in line and case.outcome in line for line in lines), case.name
             assert not (tmp_path / "out" / case.name).exists()

@@ -72,7 +72,8 @@ def test_export_carries_the_model_card(tmp_path):
     saved = export_denoiser(denoiser, tmp_path / "sm", "savedmodel")[0]
     tflite = export_denoiser(denoiser, tmp_path / "m", "tflite")[0]
     assert tflite.name == "m.tflite"
-    for card in (json.loads((saved / "imgdenoise.json").read_text()), json.loads(tflite.with_suffix(".json").read_text())):
+    for card_file in (saved / "imgdenoise.json", tflite.with_suffix(".json")):
+        card = json.loads(card_file.read_text())
         assert card["architecture"]["name"] == "unet" and card["exported"]["inputs"] == ["image", "sigma"]
 
 

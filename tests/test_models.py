@@ -72,4 +72,4 @@ def test_unet_presets_and_errors():
 
 def test_dncnn_has_the_published_size():
     assert build_model("dncnn").count_params() == 558_016 - 64 * 2 * 15 + 64 * 2 * 15  # 17 layers, 64 channels
-    assert len([l for l in build_model("dncnn").layers if isinstance(l, keras.layers.Conv2D)]) == 17
+    assert len([layer for layer in build_model("dncnn").layers if isinstance(layer, keras.layers.Conv2D)]) == 17

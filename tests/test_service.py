@@ -111,7 +111,8 @@ def server():
     """A real `imgdenoise serve` process on a loopback port."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "imgdenoise", "serve", "--port", str(port), "--models", "dncnn"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": os.getcwd()})
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONPATH": os.getcwd()})
     url = f"http://127.0.0.1:{port}"
     import httpx
 
