@@ -154,7 +154,9 @@ def main():
         update_section("self-supervised", f"""
 ## Self-supervised training (no clean images)
 
-Command: `python benchmarks/selfsupervised.py {' '.join(sys.argv[1:])}`, {today()}, {machine()}.
+Commands: `python benchmarks/selfsupervised.py --noises NOISE --epochs {args.epochs} --steps {args.steps}` for each
+noise (trains, scores, saves the rows), then `python benchmarks/selfsupervised.py {' '.join(sys.argv[1:])}`;
+{today()}, {machine()}.
 U-Net preset `{args.preset}`, {args.epochs} x {args.steps} steps of batch 8 (64x64), MSE, cosine from 5e-4,
 EMA 0.999, for every method; all trained on the same noisy copies of Train400 (the supervised
 run also sees their clean originals). BSD68 with the same noise, seeded per image. Results are kept in
