@@ -79,7 +79,7 @@ def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | No
             continue
         if key not in cache:
             record = evaluate(denoiser, folder, [sigma], method=name, gray=not colour)[0]
-            cache[key] = {**record, "measured": today()}
+            cache[key] = {**record, "measured": today(), "machine": machine()}
             CACHE.parent.mkdir(parents=True, exist_ok=True)
             tmp = CACHE.with_name(f".{CACHE.name}.tmp")
             tmp.write_text(json.dumps(cache, indent=1) + "\n")
@@ -138,10 +138,12 @@ def markdown(records, sets, sigmas, methods):
 
 
 def classical_dates(records) -> str:
-    dates = sorted({r["measured"] for r in records if r["method"] in CLASSICAL and "measured" in r})
-    if not dates:
+    cached = [r for r in records if r["method"] in CLASSICAL and "measured" in r]
+    if not cached:
         return "in this run"
-    return "by this script on " + ", ".join(dates) + " (cached, see the script's docstring)"
+    runs = sorted({f"{r['measured']} on {r.get('machine', 'an unrecorded machine')}" for r in cached})
+    return ("by this script earlier (cached, see the script's docstring; their s / MP are from those runs): "
+            + "; ".join(runs))
 
 
 def main():
@@ -188,9 +190,9 @@ def main():
 ## Quality: shipped models against DnCNN, BM3D and the classics
 
 Command: `{command.strip()}`, {today()}, {machine()}; {time.time() - started:.0f} s in all.
-"(measured)" rows are computed on identical noisy inputs on this machine: the neural models in
-this run, the classical methods {classical_dates(records)}; "(published)" rows are the
-papers' figures for reference.{pending} s / MP is the mean wall-clock seconds per megapixel on this machine.
+"(measured)" rows are computed on identical noisy inputs: the neural models in this run on this
+machine, the classical methods {classical_dates(records)}; "(published)" rows are the
+papers' figures for reference.{pending} s / MP is the mean wall-clock seconds per megapixel.
 
 {table}
 """)

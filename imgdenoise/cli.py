@@ -61,7 +61,8 @@ def _denoise_on_ray(args) -> int:
 
     try:
         records = denoise_with_ray(args.model, args.inputs, args.output, sigma=args.sigma, overwrite=args.overwrite,
-                                   workers=args.workers, batch_size=args.batch_size, runtime=args.runtime,
+                                   workers=args.workers, cpus_per_worker=args.cpus_per_worker,
+                                   batch_size=args.batch_size, runtime=args.runtime,
                                    address=args.ray_address, max_pixels=args.max_pixels)
     except (ValueError, FileNotFoundError) as error:
         _error(str(error))
@@ -329,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="ray: spread the files over Ray Data workers (inputs may be URIs: s3://, gs://, ...)")
     p.add_argument("--workers", type=int, default=2, help="Ray workers (one model load each)")
+    p.add_argument("--cpus-per-worker", type=int, default=1,
+                   help="CPUs (and compute threads) per Ray worker; e.g. a node's cores for one worker per node")
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (e.g. auto); default: a local one")
     p.add_argument("--overwrite", action="store_true",
                    help="replace existing outputs (or the input itself); without it, existing outputs are "

@@ -84,12 +84,32 @@ def _write_bytes(target: str, data: bytes, overwrite: bool):
         f.write(data)
 
 
+def _limit_threads(threads: int):
+    """Keep this process's math libraries to ``threads`` threads (the CPUs Ray reserved for it), so
+    that several workers on one machine do not each try to use all of its cores."""
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    elif keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 class DenoiseWorker:
     """A Ray Data actor: loads the model once, then denoises batches of ``{"source", "target"}`` rows."""
 
     def __init__(self, model: str, runtime: str = "keras", sigma=None, overwrite: bool = False,
-                 max_pixels: int | None = None):
+                 max_pixels: int | None = None, threads: int | None = None):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        if threads:
+            _limit_threads(threads)
         from imgdenoise.inference import load_model
 
         self.denoiser = load_model(model, runtime=runtime)
@@ -132,14 +152,15 @@ class DenoiseWorker:
 
 
 def denoise_with_ray(model: str, inputs, output: str, *, sigma=None, overwrite: bool = False, workers: int = 2,
-                     batch_size: int = 4, runtime: str = "keras", address: str | None = None,
-                     max_pixels: int | None = None) -> list[dict]:
+                     cpus_per_worker: int = 1, batch_size: int = 4, runtime: str = "keras",
+                     address: str | None = None, max_pixels: int | None = None) -> list[dict]:
     """Denoise ``inputs`` (paths, folders, globs, URIs) into ``output`` on Ray Data with ``workers``
-    actors (one model load each). Returns one record per scheduled file (``status`` ok/error,
-    ``message``); files whose output exists are skipped unless ``overwrite``.
+    actors (one model load each), each given ``cpus_per_worker`` CPUs and as many compute threads.
+    Returns one record per scheduled file (``status`` ok/error, ``message``); files whose output
+    exists are skipped unless ``overwrite``.
 
     ``address``: an existing Ray cluster (``"auto"``, ``"ray://head:10001"``); default: a local
-    Ray instance with ``workers`` CPUs.
+    Ray instance with ``workers * cpus_per_worker`` CPUs.
     """
     import ray
 
@@ -151,15 +172,16 @@ def denoise_with_ray(model: str, inputs, output: str, *, sigma=None, overwrite: 
         Path(output).mkdir(parents=True, exist_ok=True)
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+        ray.init(address=address, num_cpus=None if address else workers * cpus_per_worker, include_dashboard=False,
                  log_to_driver=False, configure_logging=False)
     try:
         rows = ray.data.from_items([{"source": s, "target": t} for s, t in todo],
                                    override_num_blocks=max(1, min(len(todo), workers * 4)))
         results = rows.map_batches(
             DenoiseWorker, fn_constructor_kwargs={"model": model, "runtime": runtime, "sigma": sigma,
-                                                  "overwrite": overwrite, "max_pixels": max_pixels},
-            batch_size=batch_size, concurrency=workers, num_cpus=1, batch_format="numpy")
+                                                  "overwrite": overwrite, "max_pixels": max_pixels,
+                                                  "threads": cpus_per_worker},
+            batch_size=batch_size, concurrency=workers, num_cpus=cpus_per_worker, batch_format="numpy")
         return sorted(results.take_all(), key=lambda r: str(r["source"]))
     finally:
         if started_here:
