@@ -79,7 +79,7 @@ def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | No
             continue
         if key not in cache:
             record = evaluate(denoiser, folder, [sigma], method=name, gray=not colour)[0]
-            cache[key] = {**record, "measured": today(), "machine": machine()}
+            cache[key] = {**record, "measured": today(), "machine": machine().split(";")[0]}  # the hardware part
             CACHE.parent.mkdir(parents=True, exist_ok=True)
             tmp = CACHE.with_name(f".{CACHE.name}.tmp")
             tmp.write_text(json.dumps(cache, indent=1) + "\n")
