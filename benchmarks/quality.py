@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -66,6 +67,16 @@ def classical_key(name: str, folder: Path, sigma: float) -> str:
     return "|".join(parts)
 
 
+def save_cache(cache: dict):
+    """Write ``cache`` atomically, merged with what other runs of this script cached meanwhile."""
+    on_disk = json.loads(CACHE.read_text()) if CACHE.is_file() else {}
+    cache.update({key: value for key, value in on_disk.items() if key not in cache})
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    tmp = CACHE.with_name(f".{CACHE.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(cache, indent=1) + "\n")
+    tmp.replace(CACHE)
+
+
 def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | None,
             cached_only: bool = False) -> list[dict]:
     """Records of one method on one set, from the cache where a classical result is already known
@@ -80,10 +91,7 @@ def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | No
         if key not in cache:
             record = evaluate(denoiser, folder, [sigma], method=name, gray=not colour)[0]
             cache[key] = {**record, "measured": today(), "machine": machine().split(";")[0]}  # the hardware part
-            CACHE.parent.mkdir(parents=True, exist_ok=True)
-            tmp = CACHE.with_name(f".{CACHE.name}.tmp")
-            tmp.write_text(json.dumps(cache, indent=1) + "\n")
-            tmp.replace(CACHE)
+            save_cache(cache)
         records.append(cache[key])
     return records
 
