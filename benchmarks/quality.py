@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import DATASETS, ROOT, machine, today, update_section  # noqa: E402
+from report import DATASETS, ROOT, hardware, machine, today, update_section  # noqa: E402
 
 from imgdenoise.evaluate import evaluate  # noqa: E402
 
@@ -90,7 +90,7 @@ def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | No
             continue
         if key not in cache:
             record = evaluate(denoiser, folder, [sigma], method=name, gray=not colour)[0]
-            cache[key] = {**record, "measured": today(), "machine": machine().split(";")[0]}  # the hardware part
+            cache[key] = {**record, "measured": today(), "machine": hardware()}
             save_cache(cache)
         records.append(cache[key])
     return records

@@ -13,7 +13,8 @@ DATASETS = ROOT.parent / "shared" / "datasets"
 DOC = ROOT / "docs" / "benchmarks.md"
 
 
-def machine() -> str:
+def hardware() -> str:
+    """CPU model, cores and memory of this machine, e.g. ``AMD EPYC, 2 cores, 24 GiB RAM, no GPU``."""
     cpu = platform.processor() or "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -28,9 +29,14 @@ def machine() -> str:
         memory = f", {kb / 2**20:.0f} GiB RAM"
     except (OSError, AttributeError):
         pass
+    return f"{cpu}, {os.cpu_count()} cores{memory}, no GPU"
+
+
+def machine() -> str:
+    """:func:`hardware` plus the Python and Keras versions and backend."""
     import keras
 
-    return (f"{cpu}, {os.cpu_count()} cores{memory}, no GPU; Python {platform.python_version()}, "
+    return (f"{hardware()}; Python {platform.python_version()}, "
             f"Keras {keras.__version__} on {keras.backend.backend()}")
 
 
