@@ -379,13 +379,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--self-supervised", choices=["n2v", "neighbor2neighbor"],
                    help="train from noisy images only: --train holds the noisy images; no clean ones needed")
     p.add_argument("--distribute", default="none", choices=["none", "data-parallel", "multi-worker"],
-                   help="split each batch over devices with the Keras distribution API (KERAS_BACKEND=jax): "
-                        "data-parallel: this process's devices; multi-worker: --num-processes processes")
+                   help="split each batch over replicas: data-parallel: this process's devices; multi-worker: "
+                        "several processes (JAX: --coordinator, --num-processes, --process-id; TensorFlow: "
+                        "the cluster in TF_CONFIG). Keras distribution API on JAX, tf.distribute on TensorFlow")
     p.add_argument("--workers", type=int, default=1,
                    help="threads preparing training batches (raise it to keep a GPU busy)")
-    p.add_argument("--coordinator", help="multi-worker: host:port of process 0")
-    p.add_argument("--num-processes", type=int, default=1)
-    p.add_argument("--process-id", type=int, default=0)
+    p.add_argument("--coordinator", help="multi-worker on JAX: host:port of process 0")
+    p.add_argument("--num-processes", type=int, default=1, help="multi-worker on JAX: how many processes")
+    p.add_argument("--process-id", type=int, default=0, help="multi-worker on JAX: this process's index")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/run", help="run folder (checkpoints, logs, best model)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")

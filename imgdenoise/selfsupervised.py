@@ -141,8 +141,10 @@ class SelfSupervisedTrainer(keras.Model):
 
 @keras.saving.register_keras_serializable(package="imgdenoise")
 def zero_target_loss(y_true, y_pred):
-    """Mean square of the trainer's output (``y_true`` is an unused placeholder)."""
-    return ops.mean(ops.square(y_pred))
+    """Mean square of the trainer's output per sample, (N,) (``y_true`` is an unused placeholder)."""
+    from imgdenoise.losses import per_image_mean
+
+    return per_image_mean(ops.square(y_pred))
 
 
 # --- data ----------------------------------------------------------------------------------------------

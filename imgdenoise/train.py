@@ -29,7 +29,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from imgdenoise import __version__
+from imgdenoise import __version__, parallel
 from imgdenoise.data import PatchDataset, list_images, load_images, load_paired_folders, validation_set
 from imgdenoise.losses import get_loss
 from imgdenoise.metrics import psnr_metric
@@ -60,9 +60,9 @@ class TrainConfig:
     precision: str = "auto"  # auto | float32 | mixed_bfloat16
     init_from: str | None = None  # .keras file or shipped model name whose weights start the run
     self_supervised: str | None = None  # n2v | neighbor2neighbor: --train holds noisy images only
-    distribute: str = "none"  # none | data-parallel | multi-worker (Keras distribution API, JAX backend)
-    coordinator: str | None = None  # multi-worker: host:port of process 0
-    num_processes: int = 1
+    distribute: str = "none"  # none | data-parallel | multi-worker (see imgdenoise.parallel)
+    coordinator: str | None = None  # multi-worker on JAX: host:port of process 0
+    num_processes: int = 1  # multi-worker on JAX (on TensorFlow, TF_CONFIG says)
     process_id: int = 0
     workers: int = 1  # threads preparing batches (more keep an accelerator busy)
     val_crop: int = 128
@@ -97,57 +97,6 @@ def dtype_policy(name: str):
         yield
     finally:
         keras.config.set_dtype_policy(previous)
-
-
-def set_distribution(config: TrainConfig) -> int:
-    """Data-parallel training through the Keras distribution API; returns the number of devices.
-
-    The weights are replicated on every device, each global batch is split between them and the
-    gradients are averaged, so the result equals one device on the same global batch.
-    ``data-parallel``: the devices of this process (on CPUs,
-    ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` makes N of one host).
-    ``multi-worker``: ``num_processes`` processes (any machines) joined through
-    ``jax.distributed`` at ``coordinator``; each feeds its slice of every batch.
-    """
-    if config.distribute in ("none", None):
-        return 1
-    if config.distribute not in ("data-parallel", "multi-worker"):
-        raise ValueError(f"unknown distribution {config.distribute!r}; available: none, data-parallel, multi-worker")
-    if keras.backend.backend() != "jax":
-        raise ValueError(f"--distribute {config.distribute} uses the Keras distribution API: set KERAS_BACKEND=jax")
-    import jax
-
-    if config.distribute == "multi-worker":
-        if config.self_supervised:
-            raise ValueError("multi-worker training is for supervised runs")
-        if not jax.distributed.is_initialized():
-            jax.config.update("jax_cpu_collectives_implementation", "gloo")
-            jax.distributed.initialize(coordinator_address=config.coordinator, num_processes=config.num_processes,
-                                       process_id=config.process_id)
-    devices = jax.devices()
-    if config.batch_size % len(devices):
-        raise ValueError(f"batch size {config.batch_size} must be a multiple of the {len(devices)} devices")
-    distribution = keras.distribution.DataParallel(devices=devices)
-    distribution.auto_shard_dataset = False  # each process's PatchDataset yields its own slice
-    keras.distribution.set_distribution(distribution)
-    return len(devices)
-
-
-def _slice(batch, index: int, count: int):
-    """Part ``index`` of ``count`` equal parts of a fixed ``(inputs, targets)`` batch."""
-    import keras.tree
-
-    per = len(keras.tree.flatten(batch)[0]) // count
-    return keras.tree.map_structure(lambda a: a[index * per:(index + 1) * per], batch)
-
-
-def _multiple_of(batch, n: int):
-    """A fixed ``(inputs, targets)`` batch cut (or, if smaller, repeated) to a multiple of ``n`` samples."""
-    import keras.tree
-
-    size = len(keras.tree.flatten(batch)[0])
-    keep = max(n, size // n * n)
-    return keras.tree.map_structure(lambda a: np.resize(a, (keep,) + a.shape[1:]) if keep > size else a[:keep], batch)
 
 
 def learning_rate_schedule(config: TrainConfig):
@@ -382,14 +331,19 @@ def _compile(model: keras.Model, config: TrainConfig):
         model.compile(optimizer=optimizer, loss=get_loss(config.loss), metrics=[psnr_metric])
 
 
+_PER_PROCESS = ("distribute", "coordinator", "num_processes", "process_id", "workers")
+
+
 def _resolved(config: TrainConfig, run: Path, resume: bool) -> TrainConfig:
     """The run's options: the saved ones when resuming (``epochs`` may be extended), defaults filled in."""
     if resume:
         if not (run / "checkpoint.keras").exists():
             raise FileNotFoundError(f"{run / 'checkpoint.keras'}: nothing to resume")
         saved = json.loads((run / "config.json").read_text())
-        # Resuming may extend a run or switch its loss (e.g. an L2 finish after L1), nothing else.
+        # Resuming may extend a run or switch its loss (e.g. an L2 finish after L1), nothing else;
+        # how this process runs (distribution, its place in it, data threads) is the caller's.
         saved.update({key: getattr(config, key) for key in ("epochs", "loss") if getattr(config, key) is not None})
+        saved.update({key: getattr(config, key) for key in _PER_PROCESS})
         config = TrainConfig(**{**saved, "sigma": tuple(saved["sigma"])})
     config.epochs = config.epochs or 10
     config.loss = config.loss or "mse"
@@ -477,6 +431,7 @@ def _tensorflow_installed() -> bool:
 
 
 def _callbacks(run: Path, train_data, card: dict, ema: bool, self_supervised: bool = False) -> list:
+    """The run's callbacks; ``train_data``, when given, is told each epoch which epoch it is."""
     monitor, key = ("val_loss", "validation_loss") if self_supervised else ("val_psnr", "validation_psnr")
     # The best score so far counts only while its model is there (a fresh clone has the card, not the model).
     has_best = (run / "best.json").exists() and (run / "best.keras").exists()
@@ -485,18 +440,34 @@ def _callbacks(run: Path, train_data, card: dict, ema: bool, self_supervised: bo
         best = json.loads((run / "best.json").read_text())[key] * (-1.0 if self_supervised else 1.0)
     _align_csv_log(run / "log.csv", ["loss", "lr", "val_loss"] + ([] if self_supervised else ["psnr", "val_psnr"]))
     callbacks = [
-        DataEpoch(train_data),
         LearningRateLog(),
         CheckpointEveryEpoch(run / "checkpoint.keras"),
         BestModel(run, card, best, monitor),
         keras.callbacks.CSVLogger(str(run / "log.csv"), append=True),
         CurvesPlot(run / "log.csv", run / "curves.png"),
     ]
+    if train_data is not None:
+        callbacks.insert(0, DataEpoch(train_data))
     if _tensorflow_installed():  # Keras writes TensorBoard logs through tf.summary
         callbacks.append(keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False))
     if ema:  # validation (and so the best model) uses the EMA weights
         callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))
     return callbacks
+
+
+def _fit_inputs(spread: parallel.Parallelism, train_data, val_data, config: TrainConfig, initial_epoch: int):
+    """What ``model.fit`` reads: ``(training data, validation data, step counts)``. One device or
+    the Keras distribution API (JAX) take the datasets as they are, each process its slice of the
+    validation batch; ``tf.distribute`` takes per-replica inputs (:mod:`imgdenoise.parallel`)."""
+    if spread.strategy is not None:
+        val_input, val_steps = parallel.validation_input(spread, val_data, config.batch_size)
+        first_step = initial_epoch * config.steps_per_epoch
+        return (parallel.training_input(spread, train_data, first_step), val_input,
+                {"steps_per_epoch": config.steps_per_epoch, "validation_steps": val_steps})
+    if spread.replicas > 1:  # every validation batch must split evenly over the devices
+        val_data = parallel.multiple_of(val_data, spread.replicas)
+        val_data = parallel.split_batch(val_data, spread.process_id, spread.processes)
+    return train_data, val_data, {}
 
 
 def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Path:
@@ -513,29 +484,35 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     multiple = spec.multiple_for(architecture)
     if config.patch_size % multiple:
         raise ValueError(f"patch size {config.patch_size} must be a multiple of {multiple} for model {config.model!r}")
+    spread = parallel.setup(config.distribute, batch_size=config.batch_size, coordinator=config.coordinator,
+                            num_processes=config.num_processes, process_id=config.process_id)
+    if config.self_supervised and spread.processes > 1:
+        raise ValueError("multi-worker training is for supervised runs")
+    config.num_processes, config.process_id = spread.processes, spread.process_id
     run.mkdir(parents=True, exist_ok=True)
-    _atomic_write_json(run / "config.json", dataclasses.asdict(config))
+    if spread.process_id == 0:
+        _atomic_write_json(run / "config.json", dataclasses.asdict(config))
+    else:  # one writer per file: the other workers keep theirs apart
+        run = run / f".worker-{spread.process_id}"
+        run.mkdir(exist_ok=True)
 
     train_data, val_data = _datasets(config, spec.noise_conditional, multiple)
-    devices = set_distribution(config)
-    if devices > 1:  # every validation batch must split evenly over the devices
-        val_data = _multiple_of(val_data, devices)
-    if config.distribute == "multi-worker":
-        val_data = _slice(val_data, config.process_id, config.num_processes)
-        if config.process_id > 0:  # one writer per file: the other workers keep theirs apart
-            run = run / f".worker-{config.process_id}"
-            run.mkdir(exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     checkpoint = run / "checkpoint.keras"
-    model = _model_for_run(config, architecture, checkpoint, resume, verbose)
+    with spread.scope():
+        model = _model_for_run(config, architecture, checkpoint, resume, verbose)
     initial_epoch = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // config.steps_per_epoch
     train_data.set_epoch(initial_epoch)  # Keras may draw the first batches before any epoch callback
-    callbacks = _callbacks(run, train_data, model_card(config, architecture), ema=config.ema > 0,
+    if spread.strategy is not None and spread.processes > 1:
+        parallel.work_around_multi_worker_fit(model, parallel.split_batch(train_data[0], 0, spread.local_replicas))
+    fit_train, fit_val, fit_steps = _fit_inputs(spread, train_data, val_data, config, initial_epoch)
+    callbacks = _callbacks(run, train_data if spread.strategy is None else None,
+                           model_card(config, architecture), ema=config.ema > 0,
                            self_supervised=bool(config.self_supervised))
     started = time.time()
     try:
-        model.fit(train_data, validation_data=val_data, batch_size=config.batch_size, epochs=config.epochs,
-                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, shuffle=False)
+        model.fit(fit_train, validation_data=fit_val, batch_size=config.batch_size, epochs=config.epochs,
+                  initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, shuffle=False, **fit_steps)
     except KeyboardInterrupt:
         _atomic_save(model, checkpoint)
         print(f"\ninterrupted: checkpoint saved to {checkpoint}; continue with --resume")

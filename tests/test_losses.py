@@ -14,7 +14,7 @@ def _batch():
 
 
 def _value(loss, y, x):
-    return float(keras.ops.convert_to_numpy(loss(y, x)))
+    return float(np.mean(keras.ops.convert_to_numpy(loss(y, x))))
 
 
 def test_losses_match_their_definitions():
@@ -24,6 +24,16 @@ def test_losses_match_their_definitions():
     assert abs(_value(get_loss("charbonnier"), y, x) - np.mean(np.sqrt((y - x) ** 2 + 1e-6))) < 1e-6
     bce = -np.mean(y * np.log(x) + (1 - y) * np.log(1 - x))
     assert abs(_value(get_loss("bce"), y, x) - bce) < 1e-4
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_each_loss_gives_one_value_per_image(name):
+    """Keras averages per-image values itself, and scales them for tf.distribute (not scalars)."""
+    y, x = _batch()
+    values = keras.ops.convert_to_numpy(get_loss(name)(y, x))
+    assert values.shape == (2,)
+    y0, x0 = y[:1], x[:1]
+    assert abs(float(keras.ops.convert_to_numpy(get_loss(name)(y0, x0))[0]) - values[0]) < 1e-5
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
