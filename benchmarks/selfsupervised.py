@@ -8,8 +8,8 @@ Train400 is made once (seeded, 16-bit PNG, under runs/ssl-data/). The same U-Net
   n2v                 Noise2Void on the noisy copies only
   neighbor2neighbor   Neighbor2Neighbor on the noisy copies only
 
-Each run resumes from its checkpoint (runs/ssl-NOISE-METHOD), so the script can be repeated
-across sessions. Then every model and BM3D are scored on BSD68 with the same noise (seeded per
+Each run (runs/ssl-NOISE-METHOD-EPOCHSxSTEPS) resumes from its checkpoint, so the script can be
+repeated across sessions. Then every model and BM3D are scored on BSD68 with the same noise (seeded per
 image; for Poisson-Gaussian every method is blind: the noise level is estimated from the image).
 
 Usage: python benchmarks/selfsupervised.py [--noises awgn25 pg] [--epochs 20] [--update-docs]
@@ -63,8 +63,12 @@ def noisy_train400(noise: str, train: Path) -> Path:
     return root
 
 
+def run_folder(noise: str, method: str, args) -> Path:
+    return ROOT / "runs" / f"ssl-{noise}-{method}-{args.epochs}x{args.steps}"
+
+
 def train_run(noise: str, method: str, data: Path, args) -> Path:
-    out = ROOT / "runs" / f"ssl-{noise}-{method}"
+    out = run_folder(noise, method, args)
     command = [sys.executable, "-m", "imgdenoise", "train", "--out", str(out), "--verbose", "2"]
     if (out / "checkpoint.keras").is_file():
         command += ["--resume"]
@@ -95,13 +99,13 @@ def score_noise(noise: str, args) -> list[dict]:
     noise_fn = None if not blind else (lambda clean, s, _n=noise: add_noise(clean, _n, 0))
     rows = []
     for method in args.methods:
-        out = ROOT / "runs" / f"ssl-{noise}-{method}" if args.score_only else train_run(noise, method, data, args)
+        out = run_folder(noise, method, args) if args.score_only else train_run(noise, method, data, args)
         steps = json.loads((out / "best.json").read_text()).get("steps", "?")
         record = evaluate(load_model(out / "best.keras"), args.test, [sigma], method=method, blind=blind,
                           noise=noise_fn, progress=False)[0]
         source = "noisy + clean pairs" if method == "supervised" else "noisy only"
         rows.append({"noise": noise, "method": method, "source": source, "steps": steps,
-                     "psnr": record["psnr"], "ssim": record["ssim"]})
+                     "budget": args.epochs * args.steps, "psnr": record["psnr"], "ssim": record["ssim"]})
         print(noise, method, f"{record['psnr']:.2f}", flush=True)
     bm3d = ClassicalDenoiser("bm3d")
     if blind:
@@ -114,10 +118,15 @@ def score_noise(noise: str, args) -> list[dict]:
     return rows
 
 
+def _key(row: dict) -> tuple:
+    return row["noise"], row["method"], row.get("budget")
+
+
 def save_rows(rows: list[dict]):
-    """Merge ``rows`` into the results file, replacing the earlier rows of the same noises."""
-    noises = {r["noise"] for r in rows}
-    kept = [r for r in (json.loads(RESULTS.read_text()) if RESULTS.is_file() else []) if r["noise"] not in noises]
+    """Merge ``rows`` into the results file, replacing the earlier rows of the same noise, method and
+    training budget (runs of other budgets stay, so the table shows how the gap changes with it)."""
+    new = {_key(r) for r in rows}
+    kept = [r for r in (json.loads(RESULTS.read_text()) if RESULTS.is_file() else []) if _key(r) not in new]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     tmp = RESULTS.with_name(f".{RESULTS.name}.tmp")
     tmp.write_text(json.dumps(kept + rows, indent=1) + "\n")
@@ -144,9 +153,15 @@ def main():
     if not args.report_only:
         for noise in args.noises:
             save_rows(score_noise(noise, args))
-    lines = ["| noise | method | training data | steps | BSD68 PSNR (dB) | SSIM |", "|---|---|---|---|---|---|"]
-    for r in json.loads(RESULTS.read_text()):
-        lines.append(f"| {NOISES[r['noise']]['label']} | {r['method']} | {r['source']} | {r['steps']} | "
+    lines = ["| noise | method | training data | steps (best model at) | BSD68 PSNR (dB) | SSIM |",
+             "|---|---|---|---|---|---|"]
+    order = {m: i for i, m in enumerate(METHODS)}
+    rows = sorted(json.loads(RESULTS.read_text()),
+                  key=lambda r: (list(NOISES).index(r["noise"]), "budget" not in r, r.get("budget", 0),
+                                 order.get(r["method"], len(order))))
+    for r in rows:
+        steps = f"{r['budget']} ({r['steps']})" if "budget" in r else "-"
+        lines.append(f"| {NOISES[r['noise']]['label']} | {r['method']} | {r['source']} | {steps} | "
                      f"{r['psnr']:.2f} | {r['ssim']:.4f} |")
     table = "\n".join(lines)
     print(table)
@@ -154,13 +169,14 @@ def main():
         update_section("self-supervised", f"""
 ## Self-supervised training (no clean images)
 
-Commands: `python benchmarks/selfsupervised.py --noises NOISE --epochs {args.epochs} --steps {args.steps}` for each
-noise (trains, scores, saves the rows), then `python benchmarks/selfsupervised.py {' '.join(sys.argv[1:])}`;
-{today()}, {machine()}.
-U-Net preset `{args.preset}`, {args.epochs} x {args.steps} steps of batch 8 (64x64), MSE, cosine from 5e-4,
-EMA 0.999, for every method; all trained on the same noisy copies of Train400 (the supervised
-run also sees their clean originals). BSD68 with the same noise, seeded per image. Results are kept in
-`benchmarks/results/selfsupervised.json` (one script run per noise can fill it).
+Commands: `python benchmarks/selfsupervised.py --noises NOISE --epochs E --steps S` for each
+noise and training budget E x S (trains, scores, saves the rows), then
+`python benchmarks/selfsupervised.py {' '.join(sys.argv[1:])}`; table written {today()}, {machine()}.
+U-Net preset `{args.preset}`, E x S steps of batch 8 (64x64), MSE, cosine from 5e-4, EMA 0.999,
+the same for every method of a budget; all trained on the same noisy copies of Train400 (the
+supervised run also sees their clean originals); the best model of each run by its validation
+loss. BSD68 with the same noise, seeded per image. Results are kept in
+`benchmarks/results/selfsupervised.json` (one script run per noise and budget can fill it).
 
 {table}
 """)
