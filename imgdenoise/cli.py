@@ -53,6 +53,9 @@ def cmd_train(args):
         train(config, resume=args.resume, verbose=args.verbose)
     except KeyboardInterrupt:
         return 130
+    except (ValueError, FileNotFoundError) as error:  # bad options or data: one line, not a traceback
+        _error(str(error))
+        return 2
     return 0
 
 
