@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import DATASETS, ROOT, machine, today, update_section  # noqa: E402
+from report import DATASETS, ROOT, hardware, machine, today, update_section  # noqa: E402
 
 NOISES = {
     "awgn25": {"label": "AWGN sigma 25", "sigma": 25.0},
@@ -105,7 +105,8 @@ def score_noise(noise: str, args) -> list[dict]:
                           noise=noise_fn, progress=False)[0]
         source = "noisy + clean pairs" if method == "supervised" else "noisy only"
         rows.append({"noise": noise, "method": method, "source": source, "steps": steps,
-                     "budget": args.epochs * args.steps, "psnr": record["psnr"], "ssim": record["ssim"]})
+                     "budget": args.epochs * args.steps, "psnr": record["psnr"], "ssim": record["ssim"],
+                     "hardware": hardware()})
         print(noise, method, f"{record['psnr']:.2f}", flush=True)
     bm3d = ClassicalDenoiser("bm3d")
     if blind:
@@ -164,6 +165,12 @@ def main():
         lines.append(f"| {NOISES[r['noise']]['label']} | {r['method']} | {r['source']} | {steps} | "
                      f"{r['psnr']:.2f} | {r['ssim']:.4f} |")
     table = "\n".join(lines)
+    where = {}
+    for r in rows:
+        if "budget" in r:
+            where.setdefault(r["hardware"], set()).add(r["budget"])
+    measured = "; ".join(f"{', '.join(str(b) for b in sorted(budgets))}-step runs on {machine_}"
+                         for machine_, budgets in where.items())
     print(table)
     if args.update_docs:
         update_section("self-supervised", f"""
@@ -171,7 +178,8 @@ def main():
 
 Commands: `python benchmarks/selfsupervised.py --noises NOISE --epochs E --steps S` for each
 noise and training budget E x S (trains, scores, saves the rows), then
-`python benchmarks/selfsupervised.py {' '.join(sys.argv[1:])}`; table written {today()}, {machine()}.
+`python benchmarks/selfsupervised.py {' '.join(sys.argv[1:])}`; table written {today()}, {machine()};
+trained and scored: {measured}.
 U-Net preset `{args.preset}`, E x S steps of batch 8 (64x64), MSE, cosine from 5e-4, EMA 0.999,
 the same for every method of a budget; all trained on the same noisy copies of Train400 (the
 supervised run also sees their clean originals); the best model of each run by its validation
