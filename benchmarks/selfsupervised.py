@@ -35,6 +35,10 @@ NOISES = {
     "pg": {"label": "Poisson-Gaussian a=0.01, b=0.0004 (about sigma 15-28)", "a": 0.01, "b": 0.0004},
 }
 METHODS = ["supervised", "n2v", "neighbor2neighbor"]
+# The shipped U-Net as it is (trained on clean images with AWGN), and adapted to the noisy copies with
+# `imgdenoise finetune` at its defaults (Neighbor2Neighbor, 5 x 200 steps from the shipped weights).
+SHIPPED = ["shipped", "finetune"]
+FINETUNE_BUDGET = (5, 200)
 
 
 def add_noise(clean: np.ndarray, noise: str, seed: int) -> np.ndarray:
@@ -82,6 +86,36 @@ def train_run(noise: str, method: str, data: Path, args) -> Path:
     return out
 
 
+def finetune_run(noise: str, data: Path) -> Path:
+    epochs, steps = FINETUNE_BUDGET
+    out = ROOT / "runs" / f"ssl-{noise}-finetune-{epochs}x{steps}"
+    command = [sys.executable, "-m", "imgdenoise", "finetune", "--model", "unet", "--train", str(data / "noisy"),
+               "--epochs", str(epochs), "--steps", str(steps), "--out", str(out), "--verbose", "2"]
+    if (out / "checkpoint.keras").is_file():
+        command += ["--resume"]
+    subprocess.run(command, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return out
+
+
+def _model_row(noise: str, method: str, data: Path, args) -> tuple:
+    """``(model to score, row fields)`` of one method."""
+    from imgdenoise.inference import load_model
+
+    if method == "shipped":
+        return load_model("unet"), {"source": "none of these (shipped weights)", "steps": "-"}
+    if method == "finetune":
+        out = ROOT / "runs" / f"ssl-{noise}-finetune-{FINETUNE_BUDGET[0]}x{FINETUNE_BUDGET[1]}"
+        out = out if args.score_only else finetune_run(noise, data)
+        budget = FINETUNE_BUDGET[0] * FINETUNE_BUDGET[1]
+        source = "shipped weights + noisy only"
+    else:
+        out = run_folder(noise, method, args) if args.score_only else train_run(noise, method, data, args)
+        budget = args.epochs * args.steps
+        source = "noisy + clean pairs" if method == "supervised" else "noisy only"
+    steps = json.loads((out / "best.json").read_text()).get("steps", "?")
+    return load_model(out / "best.keras"), {"source": source, "steps": steps, "budget": budget}
+
+
 RESULTS = ROOT / "benchmarks" / "results" / "selfsupervised.json"
 
 
@@ -91,7 +125,6 @@ def score_noise(noise: str, args) -> list[dict]:
 
     from imgdenoise.classical import ClassicalDenoiser
     from imgdenoise.evaluate import evaluate
-    from imgdenoise.inference import load_model
 
     data = noisy_train400(noise, Path(args.train))
     blind = "sigma" not in NOISES[noise]
@@ -99,15 +132,13 @@ def score_noise(noise: str, args) -> list[dict]:
     noise_fn = None if not blind else (lambda clean, s, _n=noise: add_noise(clean, _n, 0))
     rows = []
     for method in args.methods:
-        out = run_folder(noise, method, args) if args.score_only else train_run(noise, method, data, args)
-        steps = json.loads((out / "best.json").read_text()).get("steps", "?")
-        record = evaluate(load_model(out / "best.keras"), args.test, [sigma], method=method, blind=blind,
-                          noise=noise_fn, progress=False)[0]
-        source = "noisy + clean pairs" if method == "supervised" else "noisy only"
-        rows.append({"noise": noise, "method": method, "source": source, "steps": steps,
-                     "budget": args.epochs * args.steps, "psnr": record["psnr"], "ssim": record["ssim"],
+        model, fields = _model_row(noise, method, data, args)
+        record = evaluate(model, args.test, [sigma], method=method, blind=blind, noise=noise_fn, progress=False)[0]
+        rows.append({"noise": noise, "method": method, **fields, "psnr": record["psnr"], "ssim": record["ssim"],
                      "hardware": hardware()})
         print(noise, method, f"{record['psnr']:.2f}", flush=True)
+    if args.skip_bm3d:
+        return rows
     bm3d = ClassicalDenoiser("bm3d")
     if blind:
         record = evaluate(bm3d, args.test, [sigma], method="bm3d", blind=True, noise=noise_fn, progress=False)[0]
@@ -137,7 +168,8 @@ def save_rows(rows: list[dict]):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--noises", nargs="+", default=list(NOISES), choices=list(NOISES))
-    parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS + SHIPPED)
+    parser.add_argument("--skip-bm3d", action="store_true", help="keep the saved BM3D rows")
     parser.add_argument("--train", default=str(DATASETS / "train" / "Train400"))
     parser.add_argument("--test", default=str(DATASETS / "test" / "BSD68"))
     parser.add_argument("--preset", default="small")
@@ -156,9 +188,10 @@ def main():
             save_rows(score_noise(noise, args))
     lines = ["| noise | method | training data | steps (best model at) | BSD68 PSNR (dB) | SSIM |",
              "|---|---|---|---|---|---|"]
-    order = {m: i for i, m in enumerate(METHODS)}
+    order = {m: i for i, m in enumerate(METHODS + SHIPPED)}
+    group = {m: 0 for m in METHODS} | {m: 1 for m in SHIPPED}  # trained from scratch; shipped; BM3D
     rows = sorted(json.loads(RESULTS.read_text()),
-                  key=lambda r: (list(NOISES).index(r["noise"]), "budget" not in r, r.get("budget", 0),
+                  key=lambda r: (list(NOISES).index(r["noise"]), group.get(r["method"], 2), r.get("budget", 0),
                                  order.get(r["method"], len(order))))
     for r in rows:
         steps = f"{r['budget']} ({r['steps']})" if "budget" in r else "-"
@@ -183,7 +216,9 @@ trained and scored: {measured}.
 U-Net preset `{args.preset}`, E x S steps of batch 8 (64x64), MSE, cosine from 5e-4, EMA 0.999,
 the same for every method of a budget; all trained on the same noisy copies of Train400 (the
 supervised run also sees their clean originals); the best model of each run by its validation
-loss. BSD68 with the same noise, seeded per image. Results are kept in
+loss. `shipped` is the shipped U-Net as it is (trained on clean images with AWGN) and `finetune`
+the same adapted to the noisy copies by `imgdenoise finetune` at its defaults (Neighbor2Neighbor,
+{FINETUNE_BUDGET[0]} x {FINETUNE_BUDGET[1]} steps). BSD68 with the same noise, seeded per image. Results are kept in
 `benchmarks/results/selfsupervised.json` (one script run per noise and budget can fill it).
 
 {table}

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from imgdenoise.io import is_image_file, read_image, to_channels
-from imgdenoise.noise import GaussianNoise
+from imgdenoise.noise import GaussianNoise, estimate_sigma
 from imgdenoise.transforms import dihedral
 
 
@@ -60,7 +60,11 @@ class PatchDataset(keras.utils.PyDataset):
         images: clean images, float32 (H, W, C).
         noise: a noise model from :mod:`imgdenoise.noise`, called on each batch;
             ignored when ``noisy_images`` (paired data) is given.
-        noisy_images: optional real noisy counterparts of ``images``.
+        noisy_images: optional real noisy counterparts of ``images``. Their sigma input (for
+            noise-conditional models) is the noise level estimated from each whole noisy image, the
+            value blind denoising will give the model, not the patch's true noise level (with
+            signal-dependent noise the two differ from patch to patch, and a model trained on the
+            latter is then fed the former).
         noise_conditional: yield ``((noisy, sigma_map), clean)`` instead of ``(noisy, clean)``.
         steps: batches per epoch.
         shard: ``(index, count)``: yield only slice ``index`` of ``count`` of every batch, so that the
@@ -75,6 +79,7 @@ class PatchDataset(keras.utils.PyDataset):
             raise ValueError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch size")
         keep = [i for i, im in enumerate(images) if min(im.shape[:2]) >= patch_size]
         self.noisy_images = None if noisy_images is None else [noisy_images[i] for i in keep]
+        self.noisy_sigmas = None if noisy_images is None else [estimate_sigma(n) for n in self.noisy_images]
         self.noise = noise or GaussianNoise(25.0)
         self.patch_size, self.batch_size, self.steps = patch_size, batch_size, steps
         self.noise_conditional, self.seed = noise_conditional, seed
@@ -119,7 +124,7 @@ class PatchDataset(keras.utils.PyDataset):
             noisy, sigmas = self.noise(clean, rng)
         else:
             noisy = np.stack([n for _, n in pairs]).astype(np.float32)
-            sigmas = np.array([np.std(n - c) * 255.0 for n, c in pairs], np.float32)
+            sigmas = np.array([self.noisy_sigmas[i] for i in picks], np.float32)
         if self.noise_conditional:
             sigma_map = np.broadcast_to((sigmas / 255.0)[:, None, None, None], clean.shape[:3] + (1,))
             return (noisy, np.ascontiguousarray(sigma_map, np.float32)), clean
@@ -149,7 +154,7 @@ def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=Fa
         noisy = clean + rng.standard_normal(clean.shape, dtype=np.float32) * (sigma / 255.0)[:, None, None, None]
     else:
         noisy = np.stack([centre(im) for im in noisy_images]).astype(np.float32)
-        sigma = np.array([np.std(n - c) * 255.0 for n, c in zip(noisy, clean)], np.float32)
+        sigma = np.array([estimate_sigma(im) for im in noisy_images], np.float32)  # as in PatchDataset
     if noise_conditional:
         sigma_map = np.broadcast_to((sigma / 255.0)[:, None, None, None], clean.shape[:3] + (1,))
         return (noisy, np.ascontiguousarray(sigma_map, np.float32)), clean

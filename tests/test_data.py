@@ -44,6 +44,22 @@ def test_paired_folders_match_by_name(tmp_path, gray_image):
     np.testing.assert_allclose(batch_noisy - batch_clean, 0.1, atol=0.02)  # same crops and flips in both
 
 
+def test_paired_patches_are_conditioned_on_the_noise_level_blind_denoising_will_see(gray_image):
+    """Signal-dependent noise: each patch's sigma input is the estimate for its whole noisy image
+    (what blind inference gives the model), not the patch's own noise level."""
+    from imgdenoise.noise import estimate_sigma
+
+    rng = np.random.default_rng(0)
+    clean = [gray_image, gray_image[::-1]]
+    noisy = [c + rng.normal(0, 1, c.shape).astype(np.float32) * (0.02 + 0.15 * c) for c in clean]
+    data = PatchDataset(clean, noisy_images=noisy, patch_size=16, batch_size=8, steps=1, noise_conditional=True)
+    (batch_noisy, sigma_map), batch_clean = data[0]
+    estimates = {round(estimate_sigma(n), 3) for n in noisy}
+    assert {round(float(s) * 255, 3) for s in sigma_map[:, 0, 0, 0]} <= estimates
+    (_, val_sigma), _ = validation_set(clean, sigmas=(25,), crop=16, noise_conditional=True, noisy_images=noisy)
+    assert {round(float(s) * 255, 3) for s in val_sigma[:, 0, 0, 0]} == estimates
+
+
 def test_validation_set_is_fixed_and_cropped_to_the_multiple(image_folder):
     images = load_images(list_images(image_folder), channels=1)
     (x1, s1), y1 = validation_set(images, sigmas=(15, 50), crop=45, multiple=8, noise_conditional=True)
