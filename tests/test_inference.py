@@ -86,8 +86,9 @@ def test_spatially_varying_sigma_map_conditions_each_region():
         denoiser.denoise(image, np.ones((8, 8)))
 
 
-@pytest.mark.parametrize("runtime, tolerance", [("eager", 1e-4), ("xla", 1e-4), ("bf16", 2e-2)])
-def test_runtimes_agree_with_the_default(runtime, tolerance):
+# bfloat16 keeps 8 bits of mantissa: about 1% of the value (this untrained model's outputs reach 2.6).
+@pytest.mark.parametrize("runtime, atol, rtol", [("eager", 1e-4, 0), ("xla", 1e-4, 0), ("bf16", 2e-2, 2e-2)])
+def test_runtimes_agree_with_the_default(runtime, atol, rtol):
     import keras
 
     if runtime == "xla" and keras.backend.backend() != "tensorflow":
@@ -98,7 +99,7 @@ def test_runtimes_agree_with_the_default(runtime, tolerance):
     variant = reference.variants[1]
     other = Denoiser({1: (variant.model, variant.card)}, runtime=runtime)
     image = np.random.default_rng(0).random((40, 52)).astype(np.float32)
-    np.testing.assert_allclose(other.denoise(image, 25.0), reference.denoise(image, 25.0), atol=tolerance)
+    np.testing.assert_allclose(other.denoise(image, 25.0), reference.denoise(image, 25.0), atol=atol, rtol=rtol)
 
 
 def test_integer_images_are_scaled_to_unit_range():
