@@ -65,43 +65,30 @@ def _tf_config(ports: list[int], index: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def camera_folder(tmp_path_factory):
-    from skimage import data
-
-    from imgdenoise.io import write_image
-
-    camera = data.camera()[::4, ::4].astype(np.float32) / 255.0
-    folder = tmp_path_factory.mktemp("parallel") / "images"
-    for i in range(6):
-        write_image(folder / f"img{i}.png", camera[(i // 3) * 48:(i // 3) * 48 + 48, (i % 3) * 40:(i % 3) * 40 + 48])
-    return folder
-
-
-@pytest.fixture(scope="module")
-def tensorflow_single(camera_folder, tmp_path_factory):
+def tensorflow_single(module_image_folder, tmp_path_factory):
     """The reference: one process, one device, TensorFlow."""
     root = tmp_path_factory.mktemp("tf-single")
-    _wait(_start("tensorflow", train=camera_folder, out=root / "run", weights=root / "w.npy", mode="none"))
+    _wait(_start("tensorflow", train=module_image_folder, out=root / "run", weights=root / "w.npy", mode="none"))
     return root
 
 
-def test_tensorflow_mirrored_on_two_devices_equals_one_device(camera_folder, tensorflow_single, tmp_path):
+def test_tensorflow_mirrored_on_two_devices_equals_one_device(module_image_folder, tensorflow_single, tmp_path):
     """MirroredStrategy over the CPU split in two: the same weights and logs as one device."""
-    _wait(_start("tensorflow", train=camera_folder, out=tmp_path / "run", weights=tmp_path / "w.npy",
+    _wait(_start("tensorflow", train=module_image_folder, out=tmp_path / "run", weights=tmp_path / "w.npy",
                  mode="data-parallel", split_cpu=2))
     np.testing.assert_allclose(np.load(tmp_path / "w.npy"), np.load(tensorflow_single / "w.npy"), atol=1e-5)
     np.testing.assert_allclose(_log(tmp_path / "run"), _log(tensorflow_single / "run"), rtol=1e-4)
 
 
 def test_tensorflow_two_workers_on_loopback_stay_in_sync_equal_one_process_and_resume(
-        camera_folder, tensorflow_single, tmp_path):
+        module_image_folder, tensorflow_single, tmp_path):
     """MultiWorkerMirroredStrategy, the cluster in TF_CONFIG: both workers end with identical
     weights equal to one process's, the chief's log equals one process's; a resumed run too."""
     out = tmp_path / "run"
 
     def workers(**args):
         ports = [_free_port(), _free_port()]
-        return [_start("tensorflow", env={"TF_CONFIG": _tf_config(ports, i)}, train=camera_folder, out=out,
+        return [_start("tensorflow", env={"TF_CONFIG": _tf_config(ports, i)}, train=module_image_folder, out=out,
                        weights=tmp_path / f"w{i}.npy", mode="multi-worker", **args) for i in (0, 1)]
 
     _wait(*workers())
@@ -114,8 +101,8 @@ def test_tensorflow_two_workers_on_loopback_stay_in_sync_equal_one_process_and_r
 
     _wait(*workers(epochs=3, resume=True))  # both resume from their own checkpoints
     single = tmp_path / "single"
-    _wait(_start("tensorflow", train=camera_folder, out=single, weights=single / "w.npy", mode="none", epochs=2))
-    _wait(_start("tensorflow", train=camera_folder, out=single, weights=single / "w.npy", mode="none", epochs=3,
+    _wait(_start("tensorflow", train=module_image_folder, out=single, weights=single / "w.npy", mode="none", epochs=2))
+    _wait(_start("tensorflow", train=module_image_folder, out=single, weights=single / "w.npy", mode="none", epochs=3,
                  resume=True))
     w0, w1 = np.load(tmp_path / "w0.npy"), np.load(tmp_path / "w1.npy")
     np.testing.assert_array_equal(w0, w1)
@@ -123,23 +110,24 @@ def test_tensorflow_two_workers_on_loopback_stay_in_sync_equal_one_process_and_r
     assert len(_log(out)) == 3
 
 
-def test_jax_data_parallel_on_two_devices_equals_one_device(camera_folder, tmp_path):
+def test_jax_data_parallel_on_two_devices_equals_one_device(module_image_folder, tmp_path):
     """The Keras distribution API with the CPU host split into 2 JAX devices."""
     pytest.importorskip("jax")
     for devices, mode in ((1, "none"), (2, "data-parallel")):
         flags = {"XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}
-        _wait(_start("jax", env=flags, train=camera_folder, out=tmp_path / f"run{devices}",
+        _wait(_start("jax", env=flags, train=module_image_folder, out=tmp_path / f"run{devices}",
                      weights=tmp_path / f"w{devices}.npy", mode=mode))
     np.testing.assert_allclose(np.load(tmp_path / "w2.npy"), np.load(tmp_path / "w1.npy"), atol=1e-5)
     np.testing.assert_allclose(_log(tmp_path / "run2"), _log(tmp_path / "run1"), rtol=1e-4)
 
 
-def test_jax_two_worker_processes_on_loopback_stay_in_sync_and_equal_one_process(camera_folder, tmp_path):
+def test_jax_two_worker_processes_on_loopback_stay_in_sync_and_equal_one_process(module_image_folder, tmp_path):
     """Two processes joined by jax.distributed on 127.0.0.1, each feeding its slice of every batch."""
     pytest.importorskip("jax")
     coordinator = f"127.0.0.1:{_free_port()}"
-    single = _start("jax", train=camera_folder, out=tmp_path / "single", weights=tmp_path / "single.npy", mode="none")
-    workers = [_start("jax", train=camera_folder, out=tmp_path / "run", weights=tmp_path / f"w{pid}.npy",
+    single = _start("jax", train=module_image_folder, out=tmp_path / "single", weights=tmp_path / "single.npy",
+                    mode="none")
+    workers = [_start("jax", train=module_image_folder, out=tmp_path / "run", weights=tmp_path / f"w{pid}.npy",
                       mode="multi-worker", coordinator=coordinator, processes=2, pid=pid) for pid in (0, 1)]
     _wait(single, *workers)
     w0, w1 = np.load(tmp_path / "w0.npy"), np.load(tmp_path / "w1.npy")
