@@ -14,8 +14,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from imgdenoise.inference import estimate_image_sigma
 from imgdenoise.io import is_image_file, read_image, to_channels
-from imgdenoise.noise import GaussianNoise, estimate_sigma
+from imgdenoise.noise import GaussianNoise
 from imgdenoise.transforms import dihedral
 
 
@@ -61,10 +62,10 @@ class PatchDataset(keras.utils.PyDataset):
         noise: a noise model from :mod:`imgdenoise.noise`, called on each batch;
             ignored when ``noisy_images`` (paired data) is given.
         noisy_images: optional real noisy counterparts of ``images``. Their sigma input (for
-            noise-conditional models) is the noise level estimated from each whole noisy image, the
-            value blind denoising will give the model, not the patch's true noise level (with
-            signal-dependent noise the two differ from patch to patch, and a model trained on the
-            latter is then fed the former).
+            noise-conditional models) is the noise level estimated from each whole noisy image
+            (``estimate_image_sigma``, the value blind denoising will give the model), not the
+            patch's true noise level (with signal-dependent noise the two differ from patch to
+            patch, and a model trained on the latter is then fed the former).
         noise_conditional: yield ``((noisy, sigma_map), clean)`` instead of ``(noisy, clean)``.
         steps: batches per epoch.
         shard: ``(index, count)``: yield only slice ``index`` of ``count`` of every batch, so that the
@@ -79,7 +80,7 @@ class PatchDataset(keras.utils.PyDataset):
             raise ValueError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch size")
         keep = [i for i, im in enumerate(images) if min(im.shape[:2]) >= patch_size]
         self.noisy_images = None if noisy_images is None else [noisy_images[i] for i in keep]
-        self.noisy_sigmas = None if noisy_images is None else [estimate_sigma(n) for n in self.noisy_images]
+        self.noisy_sigmas = None if noisy_images is None else [estimate_image_sigma(n) for n in self.noisy_images]
         self.noise = noise or GaussianNoise(25.0)
         self.patch_size, self.batch_size, self.steps = patch_size, batch_size, steps
         self.noise_conditional, self.seed = noise_conditional, seed
@@ -154,7 +155,7 @@ def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=Fa
         noisy = clean + rng.standard_normal(clean.shape, dtype=np.float32) * (sigma / 255.0)[:, None, None, None]
     else:
         noisy = np.stack([centre(im) for im in noisy_images]).astype(np.float32)
-        sigma = np.array([estimate_sigma(im) for im in noisy_images], np.float32)  # as in PatchDataset
+        sigma = np.array([estimate_image_sigma(im) for im in noisy_images], np.float32)  # as in PatchDataset
     if noise_conditional:
         sigma_map = np.broadcast_to((sigma / 255.0)[:, None, None, None], clean.shape[:3] + (1,))
         return (noisy, np.ascontiguousarray(sigma_map, np.float32)), clean
