@@ -71,30 +71,32 @@ def run_folder(noise: str, method: str, args) -> Path:
     return ROOT / "runs" / f"ssl-{noise}-{method}-{args.epochs}x{args.steps}"
 
 
-def train_run(noise: str, method: str, data: Path, args) -> Path:
-    out = run_folder(noise, method, args)
-    command = [sys.executable, "-m", "imgdenoise", "train", "--out", str(out), "--verbose", "2"]
+def _run_cli(command: list[str], out: Path) -> Path:
+    """``imgdenoise COMMAND ...`` into the run folder ``out``, resumed where it has a checkpoint."""
+    command = [sys.executable, "-m", "imgdenoise", *command, "--out", str(out), "--verbose", "2"]
     if (out / "checkpoint.keras").is_file():
         command += ["--resume"]
-    else:
+    subprocess.run(command, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return out
+
+
+def train_run(noise: str, method: str, data: Path, args) -> Path:
+    out = run_folder(noise, method, args)
+    command = ["train"]
+    if not (out / "checkpoint.keras").is_file():  # a resumed run keeps its own options
         command += ["--model", "unet", "--model-config", f"preset={args.preset}", "--patch-size", "64",
                     "--batch-size", "8", "--steps", str(args.steps), "--epochs", str(args.epochs), "--lr", "5e-4",
                     "--ema", "0.999", "--loss", "mse"]
         command += (["--train", str(data), "--paired"] if method == "supervised"
                     else ["--train", str(data / "noisy"), "--self-supervised", method])
-    subprocess.run(command, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    return out
+    return _run_cli(command, out)
 
 
 def finetune_run(noise: str, data: Path) -> Path:
     epochs, steps = FINETUNE_BUDGET
     out = ROOT / "runs" / f"ssl-{noise}-finetune-{epochs}x{steps}"
-    command = [sys.executable, "-m", "imgdenoise", "finetune", "--model", "unet", "--train", str(data / "noisy"),
-               "--epochs", str(epochs), "--steps", str(steps), "--out", str(out), "--verbose", "2"]
-    if (out / "checkpoint.keras").is_file():
-        command += ["--resume"]
-    subprocess.run(command, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    return out
+    return _run_cli(["finetune", "--model", "unet", "--train", str(data / "noisy"), "--epochs", str(epochs),
+                     "--steps", str(steps)], out)
 
 
 def _model_row(noise: str, method: str, data: Path, args) -> tuple:
