@@ -62,7 +62,8 @@ def score(model_path: Path, images, sigmas) -> list[dict]:
     from imgdenoise.evaluate import evaluate
 
     return evaluate(load_model(str(model_path)), [str(p) for p in images], sigmas,
-                    method=model_path.parent.name, dataset="held-out colour", progress=False)
+                    method=model_path.parent.name, dataset="held-out colour", progress=False,
+                    quality="fast")  # the networks themselves: one pass each
 
 
 def main():

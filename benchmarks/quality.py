@@ -6,10 +6,12 @@ Usage:
   python benchmarks/quality.py --sets BSD68 --sigmas 25 --methods unet dncnn bm3d
   python benchmarks/quality.py --update-docs         # rewrite the section in docs/benchmarks.md
 
-Methods: shipped model names (unet, dncnn, seed); a model name + `+x8` (that model with the x8
-self-ensemble: the average over the 8 flips and rotations, 8x slower); `dncnn-official` (the DnCNN
-authors' sigma-25 gray weights from ../shared/reference, measured where they apply); and bm3d, nlm,
-tv, wavelet, noisy.
+Methods: shipped model names (unet, dncnn, seed), optionally with a quality after a colon
+(`unet:fast`, one network pass; `unet:best`, the standard passes under the 8 flips and rotations;
+no suffix: the default, `standard`, two passes; see imgdenoise.inference.QUALITIES); `dncnn-official`
+(the DnCNN authors' sigma-25 gray weights from ../shared/reference, measured where they apply); and
+bm3d, nlm, tv, wavelet, noisy. The DnCNN rows are measured as DnCNN is published, one pass
+(`dncnn:fast`, `dncnn-official:fast`).
 Gray sets (BSD68, Set12) use gray models; colour sets (CBSD68, Kodak24) colour ones where shipped.
 
 Classical methods are deterministic and slow (BM3D on the colour sets takes hours on 2 cores), so
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DATASETS, ROOT, hardware, machine, today, update_section  # noqa: E402
 
 from imgdenoise.evaluate import evaluate  # noqa: E402
+from imgdenoise.inference import DEFAULT_QUALITY  # noqa: E402
 
 SETS = {"BSD68": False, "Set12": False, "CBSD68": True, "Kodak24": True}  # name -> colour
 # Published PSNR (dB) at sigma 15/25/50, from the papers' tables (DnCNN, FFDNet, DPIR, SwinIR, SCUNet).
@@ -48,7 +51,6 @@ PUBLISHED = {
 REFERENCE = ROOT.parent / "shared" / "reference" / "dncnn_sigma25_keras2.h5"
 CLASSICAL = ("bm3d", "nlm", "tv", "wavelet", "noisy")
 CACHE = ROOT / "benchmarks" / "results" / "classical.json"
-ENSEMBLE = "+x8"  # suffix of a model name: evaluate it with the x8 self-ensemble
 
 
 def classical_key(name: str, folder: Path, sigma: float) -> str:
@@ -82,7 +84,8 @@ def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | No
     """Records of one method on one set, from the cache where a classical result is already known
     (``cached_only``: classical results not in the cache are left out, not computed)."""
     if cache is None or name not in CLASSICAL:
-        return evaluate(denoiser, folder, sigmas, method=name, gray=not colour, ensemble=name.endswith(ENSEMBLE))
+        quality = name.partition(":")[2] or DEFAULT_QUALITY
+        return evaluate(denoiser, folder, sigmas, method=name, gray=not colour, quality=quality)
     records = []
     for sigma in sigmas:
         key = classical_key(name, folder, sigma) + f"|gray={not colour}"
@@ -97,7 +100,9 @@ def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | No
 
 
 def load_method(name: str):
-    """A shipped model or classical method by name, or the DnCNN authors' weights."""
+    """A shipped model or classical method by name (``:quality`` suffix ignored here), or the DnCNN
+    authors' weights."""
+    name = name.partition(":")[0]
     if name == "dncnn-official":
         from imgdenoise.inference import Denoiser
         from imgdenoise.legacy import import_keras2_weights
@@ -107,12 +112,12 @@ def load_method(name: str):
         return Denoiser({1: (model, card_for_model(model))})
     from imgdenoise import load_model
 
-    return load_model(name.removesuffix(ENSEMBLE))
+    return load_model(name)
 
 
 def applies(name: str, denoiser, colour: bool, sigma: float) -> bool:
     """Whether a method is measured on a set: the official DnCNN only at gray sigma 25."""
-    if name == "dncnn-official":
+    if name.startswith("dncnn-official"):
         return not colour and sigma == 25 and REFERENCE.is_file()
     variants = getattr(denoiser, "variants", None)
     # A model is scored with its own gray or colour weights only (the colour training data holds
@@ -154,18 +159,39 @@ def classical_dates(records) -> str:
             + "; ".join(runs))
 
 
+def update_cards(records, method: str = "unet"):
+    """Write ``method``'s measured PSNR/SSIM (default quality) into the shipped cards of its networks."""
+    from imgdenoise.pretrained import WEIGHTS_DIR, shipped_cards
+
+    for stem, card in shipped_cards().items():
+        if card["architecture"]["name"] != method:
+            continue
+        colour = card["channels"] == 3
+        mine = [r for r in records if r["method"] == method and SETS.get(r["dataset"]) == colour]
+        if not mine:
+            continue
+        card["benchmarks"] = [{"dataset": r["dataset"], "sigma": r["sigma"], "quality": DEFAULT_QUALITY,
+                               "psnr": round(r["psnr"], 4), "ssim": round(r["ssim"], 4)} for r in mine]
+        card["benchmarks_source"] = f"python benchmarks/quality.py ({today()}, docs/benchmarks.md, Quality)"
+        (WEIGHTS_DIR / f"{stem}.json").write_text(json.dumps(card, indent=2) + "\n")
+        print(f"updated {stem}.json", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default=str(DATASETS / "test"), help="folder holding the benchmark sets")
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     parser.add_argument("--sigmas", type=float, nargs="+", default=[15.0, 25.0, 50.0])
     parser.add_argument("--methods", nargs="+",
-                        default=["unet", "dncnn", "dncnn-official", "bm3d", "nlm", "tv", "wavelet", "noisy"])
+                        default=["unet", "unet:fast", "dncnn:fast", "dncnn-official:fast", "bm3d", "nlm", "tv",
+                                 "wavelet", "noisy"])
     parser.add_argument("--no-cache", action="store_true", help="re-measure the classical methods too")
     parser.add_argument("--cached-only", action="store_true",
                         help="classical methods: use cached results, leave out (do not compute) the others")
     parser.add_argument("--json", default=None, help="write all records (with per-image values) here")
     parser.add_argument("--update-docs", action="store_true")
+    parser.add_argument("--update-cards", action="store_true",
+                        help="write the unet rows (default quality) into the shipped model cards")
     args = parser.parse_args()
 
     started = time.time()
@@ -189,6 +215,8 @@ def main():
     print(table)
     if args.json:
         Path(args.json).write_text(json.dumps(records, indent=1) + "\n")
+    if args.update_cards:
+        update_cards(records)
     if args.update_docs:
         command = "python benchmarks/quality.py " + " ".join(sys.argv[1:])
         pending = "" if not args.cached_only else (
@@ -201,6 +229,8 @@ Command: `{command.strip()}`, {today()}, {machine()}; {time.time() - started:.0f
 "(measured)" rows are computed on identical noisy inputs: the neural models in this run on this
 machine, the classical methods {classical_dates(records)}; "(published)" rows are the
 papers' figures for reference.{pending} s / MP is the mean wall-clock seconds per megapixel.
+`unet` is our default (quality `standard`: two network passes per image, fused; FLOPs and speed in
+Inference speed); `unet:fast` one pass; `dncnn:fast` one pass, as DnCNN is published.
 
 {table}
 """)

@@ -1,12 +1,13 @@
 """Inference speed on this machine, all figures from one run.
 
 1. Peak: float32 matrix multiply (4096 x 4096) through the same Keras backend, best of 5.
-2. Each shipped model (gray and colour networks) and DnCNN: parameters, FLOPs per pixel, and
-   megapixels per second through ``Denoiser.denoise`` (the path users take: automatic tiling,
-   default runtime) on random images of each --sizes megapixels; "% of peak" is
+2. Each shipped model (gray and colour networks) and DnCNN: network passes, FLOPs per pixel (all
+   passes), and megapixels per second through ``Denoiser.denoise`` (the path users take: automatic
+   tiling, default runtime) on random images of each --sizes megapixels; ours at the default
+   quality (standard) and at one pass (fast), DnCNN and the seed model at one pass; "% of peak" is
    FLOPs/pixel x pixels/s over the measured peak.
-3. Runtimes: the flagship gray network at 2 MP under each runtime, with its PSNR on a noisy
-   natural image (so a faster runtime that costs quality shows it).
+3. Runtimes: the flagship gray network (one pass) at 2 MP under each runtime, with its PSNR on a
+   noisy natural image (so a faster runtime that costs quality shows it). Keras backends: the same.
 4. Folder pipeline: ``imgdenoise denoise`` on a folder (decode, denoise, encode, with I/O
    overlapped with compute) against the model-only time for the same images.
 
@@ -31,7 +32,9 @@ from report import machine, today, update_section  # noqa: E402
 from imgdenoise.inference import load_model  # noqa: E402
 from imgdenoise.models.complexity import flops_per_pixel  # noqa: E402
 
-MODELS = ["unet", "dncnn", "seed"]  # shipped names; DnCNN is the reference
+# (shipped name, quality): ours at the default and at one pass; DnCNN (the reference) and the seed
+# model at one pass, as published
+MODELS = [("unet", "standard"), ("unet", "fast"), ("dncnn", "fast"), ("seed", "fast")]
 RUNTIMES = ["keras", "xla", "eager", "bf16", "onnx"]
 
 
@@ -68,27 +71,37 @@ def seconds(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def pipeline_flops(denoiser, channels: int, quality: str) -> float:
+    """FLOPs per pixel of one image through ``denoiser`` at ``quality``: every network pass counted."""
+    passes = denoiser.passes(channels, quality)
+    flops = flops_per_pixel(denoiser.variants[channels].model)
+    if passes.luminance_weight:
+        flops += flops_per_pixel(denoiser.variants[1].model)
+    return len(passes.modes) * flops
+
+
 def model_rows(sizes, repeats, peak):
     rows = []
-    for name in MODELS:
+    for name, quality in MODELS:
         denoiser = load_model(name)
         for channels, variant in sorted(denoiser.variants.items()):
-            flops = flops_per_pixel(variant.model)
+            flops = pipeline_flops(denoiser, channels, quality)
             speeds = []
             for mp in sizes:
                 image = image_of(mp, channels)
                 reps = repeats if mp <= 2 else 1
-                run = functools.partial(denoiser.denoise, image, 25.0)
+                run = functools.partial(denoiser.denoise, image, 25.0, quality=quality)
                 speeds.append(image.shape[0] * image.shape[1] / 1e6 / seconds(run, reps))
-            label = f"{name} ({'gray' if channels == 1 else 'colour'})"
-            rows.append((label, variant.model.count_params(), flops, speeds))
+            label = f"{name} ({'gray' if channels == 1 else 'colour'}), {quality}"
+            rows.append((label, denoiser.passes(channels, quality).count, flops, speeds))
             print(label, f"{flops / 1e6:.3f} MFLOP/px", " ".join(f"{s:.2f}" for s in speeds), "MP/s", flush=True)
-    lines = ["| model | parameters | MFLOP / pixel | " + " | ".join(f"MP/s at {mp:g} MP" for mp in sizes)
+    lines = ["| model, quality | network passes | MFLOP / pixel | "
+             + " | ".join(f"MP/s at {mp:g} MP" for mp in sizes)
              + " | % of peak (largest) | speed vs DnCNN |", "|---|---|---|" + "---|" * len(sizes) + "---|---|"]
     reference = next(r for r in rows if r[0].startswith("dncnn"))
-    for label, params, flops, speeds in rows:
+    for label, passes, flops, speeds in rows:
         ratio = statistics.mean(s / r for s, r in zip(speeds, reference[3]))
-        lines.append(f"| {label} | {params:,} | {flops / 1e6:.3f} | " + " | ".join(f"{s:.2f}" for s in speeds)
+        lines.append(f"| {label} | {passes} | {flops / 1e6:.3f} | " + " | ".join(f"{s:.2f}" for s in speeds)
                      + f" | {100 * flops * speeds[-1] * 1e6 / peak:.0f}% | {ratio:.2f}x |")
     return "\n".join(lines)
 
@@ -113,9 +126,10 @@ def runtime_rows(repeats):
         except Exception as error:  # noqa: BLE001 - a runtime that cannot load is reported, not fatal
             lines.append(f"| {runtime} | unavailable: {type(error).__name__} | | |")
             continue
-        speed = image.shape[0] * image.shape[1] / 1e6 / seconds(lambda: denoiser.denoise(image, 25.0), repeats)
+        run = functools.partial(denoiser.denoise, image, 25.0, quality="fast")
+        speed = image.shape[0] * image.shape[1] / 1e6 / seconds(run, repeats)
         reference = reference or speed
-        quality = psnr(clean, np.clip(denoiser.denoise(noisy.astype(np.float32), 25.0), 0, 1))
+        quality = psnr(clean, np.clip(denoiser.denoise(noisy.astype(np.float32), 25.0, quality="fast"), 0, 1))
         lines.append(f"| {runtime} | {speed:.2f} | {speed / reference:.2f}x | {quality:.2f} |")
         print(runtime, f"{speed:.2f} MP/s", f"{quality:.2f} dB", flush=True)
     return "\n".join(lines)
@@ -126,10 +140,12 @@ import sys, time, numpy as np
 from imgdenoise.inference import load_model
 denoiser = load_model("unet")
 image = np.random.default_rng(0).random((1155, 1732, 1), np.float32)
-denoiser.denoise(image, 25.0)
+denoiser.denoise(image, 25.0, quality="fast")
 times = []
 for _ in range({repeats}):
-    start = time.perf_counter(); denoiser.denoise(image, 25.0); times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    denoiser.denoise(image, 25.0, quality="fast")
+    times.append(time.perf_counter() - start)
 print("MPS", image.shape[0] * image.shape[1] / 1e6 / sorted(times)[len(times) // 2])
 """
 
@@ -203,9 +219,10 @@ def main():
                      f"{args.repeats} runs up to 2 MP, one run above):\n\n"
                      + model_rows(args.sizes, args.repeats, peak))
     if "runtimes" not in args.skip:
-        parts.append("Runtimes (`--runtime`), flagship gray network:\n\n" + runtime_rows(args.repeats))
+        parts.append("Runtimes (`--runtime`), flagship gray network, one pass:\n\n" + runtime_rows(args.repeats))
     if "backends" not in args.skip:
-        parts.append("Keras backends (default runtime, each in its own process):\n\n" + backend_rows(args.repeats))
+        parts.append("Keras backends (flagship gray network, one pass, default runtime, each in its own process):\n\n"
+                     + backend_rows(args.repeats))
     if "pipeline" not in args.skip:
         parts.append("Folder pipeline (`imgdenoise denoise FOLDER`):\n\n" + pipeline_rows())
     text = "\n\n".join(parts)

@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from imgdenoise.inference import DEFAULT_QUALITY, QUALITIES
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -65,7 +67,7 @@ def _denoise_on_ray(args) -> int:
     try:
         records = denoise_with_ray(args.model, args.inputs, args.output, sigma=args.sigma, overwrite=args.overwrite,
                                    workers=args.workers, cpus_per_worker=args.cpus_per_worker,
-                                   batch_size=args.batch_size, runtime=args.runtime,
+                                   batch_size=args.batch_size, runtime=args.runtime, quality=args.quality,
                                    address=args.ray_address, max_pixels=args.max_pixels)
     except (ValueError, FileNotFoundError) as error:
         _error(str(error))
@@ -101,7 +103,7 @@ def cmd_denoise(args):
     jobs = [(src, output_path_for(src, args.output, many)) for src in sources]
     results = denoise_files(denoiser, jobs, sigma=args.sigma, overwrite=args.overwrite, max_pixels=args.max_pixels,
                             batch_size=args.batch_size, max_memory=int(args.max_memory * 2**30),
-                            tile=args.tile or "auto", overlap=args.overlap, ensemble=args.ensemble)
+                            tile=args.tile or "auto", overlap=args.overlap, quality=args.quality)
     for src, result in tqdm(results, total=len(jobs), desc="denoising", unit="img",
                             disable=len(jobs) < 2 or args.quiet):
         if isinstance(result, Exception):  # one bad file must not stop the batch
@@ -140,7 +142,7 @@ def cmd_evaluate(args):
         all_folders = all(Path(d).is_dir() for d in args.data)
         for data in (args.data if all_folders else [args.data]):
             records += evaluate(denoiser, data, args.sigma, method=name, gray=args.gray, blind=args.blind,
-                                tile=args.tile)
+                                tile=args.tile, quality=args.quality)
     print(format_table(records))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -306,6 +308,13 @@ def cmd_serve(args):
     return 0
 
 
+def _add_quality_option(p):
+    p.add_argument("--quality", default=DEFAULT_QUALITY, choices=QUALITIES,
+                   help="network passes per image: fast: one; standard (default): two, fused (a gray image and "
+                        "its transpose; a colour image's luminance also through the gray network); "
+                        "best: the standard passes under the 8 flips and rotations (8x the time)")
+
+
 def _add_denoise_options(p):
     p.add_argument("--model", default="default", help="shipped model name (unet, dncnn, seed), .keras path, "
                    "or classical method (bm3d, nlm, tv, wavelet)")
@@ -327,8 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="image files, folders or glob patterns")
     p.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
     _add_denoise_options(p)
+    _add_quality_option(p)
     p.add_argument("--sigma", type=float, default=None, help="noise sigma (0-255); default: estimated per image")
-    p.add_argument("--ensemble", action="store_true", help="x8 self-ensemble (slower, slightly better)")
     p.add_argument("--batch-size", type=int, default=8, help="same-size small images denoised together")
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="ray: spread the files over Ray Data workers (inputs may be URIs: s3://, gs://, ...)")
@@ -352,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gray", action="store_true", help="convert colour images to gray (luma)")
     p.add_argument("--blind", action="store_true", help="do not tell the methods sigma (they estimate it)")
     p.add_argument("--tile", type=int, default=None)
+    _add_quality_option(p)
     p.add_argument("--json", help="write the records (with per-image values) to this JSON file")
     p.add_argument("--plot", help="write a PSNR-versus-sigma PNG")
     p.set_defaults(func=cmd_evaluate)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from imgdenoise.inference import DEFAULT_QUALITY
+
 
 def _is_uri(text: str) -> bool:
     return "://" in str(text)
@@ -109,14 +111,14 @@ class DenoiseWorker:
     """A Ray Data actor: loads the model once, then denoises batches of ``{"source", "target"}`` rows."""
 
     def __init__(self, model: str, runtime: str = "keras", sigma=None, overwrite: bool = False,
-                 max_pixels: int | None = None, threads: int | None = None):
+                 max_pixels: int | None = None, threads: int | None = None, quality: str = DEFAULT_QUALITY):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         if threads:
             _limit_threads(threads)
         from imgdenoise.inference import load_model
 
         self.denoiser = load_model(model, runtime=runtime)
-        self.sigma, self.overwrite, self.max_pixels = sigma, overwrite, max_pixels
+        self.sigma, self.overwrite, self.max_pixels, self.quality = sigma, overwrite, max_pixels, quality
         self.loads = 1  # the model is loaded once per worker, whatever the number of batches
 
     def __call__(self, batch: dict) -> dict:
@@ -145,7 +147,7 @@ class DenoiseWorker:
         sigma = self.sigma
         if sigma is None and self.denoiser.noise_conditional:
             sigma = estimate_image_sigma(image.pixels)
-        clean = self.denoiser.denoise(image.pixels, sigma)
+        clean = self.denoiser.denoise(image.pixels, sigma, quality=self.quality)
         fmt = image.format if Path(target).suffix.lower() in ("", Path(source).suffix.lower()) else None
         if fmt is None:
             from imgdenoise.io import image_format
@@ -156,7 +158,8 @@ class DenoiseWorker:
 
 def denoise_with_ray(model: str, inputs, output: str, *, sigma=None, overwrite: bool = False, workers: int = 2,
                      cpus_per_worker: int = 1, batch_size: int = 4, runtime: str = "keras",
-                     address: str | None = None, max_pixels: int | None = None) -> list[dict]:
+                     address: str | None = None, max_pixels: int | None = None,
+                     quality: str = DEFAULT_QUALITY) -> list[dict]:
     """Denoise ``inputs`` (paths, folders, globs, URIs) into ``output`` on Ray Data with ``workers``
     actors (one model load each), each given ``cpus_per_worker`` CPUs and as many compute threads.
     Returns one record per scheduled file (``status`` ok/error, ``message``); files whose output
@@ -183,7 +186,7 @@ def denoise_with_ray(model: str, inputs, output: str, *, sigma=None, overwrite: 
         results = rows.map_batches(
             DenoiseWorker, fn_constructor_kwargs={"model": model, "runtime": runtime, "sigma": sigma,
                                                   "overwrite": overwrite, "max_pixels": max_pixels,
-                                                  "threads": cpus_per_worker},
+                                                  "threads": cpus_per_worker, "quality": quality},
             batch_size=batch_size, concurrency=workers, num_cpus=cpus_per_worker, batch_format="numpy")
         return sorted(results.take_all(), key=lambda r: str(r["source"]))
     finally:

@@ -1,4 +1,4 @@
-"""Apply a denoiser to arrays: sigma handling, channel adaptation, tiling, self-ensemble, runtimes.
+"""Apply a denoiser to arrays: sigma handling, channel adaptation, tiling, quality levels, runtimes.
 
 The contract of every denoiser in imgdenoise (CNN or classical)::
 
@@ -8,6 +8,11 @@ The contract of every denoiser in imgdenoise (CNN or classical)::
 scaled by their maximum); ``sigma`` is on the 0-255 scale: a number, a per-pixel map (H, W),
 or None to estimate it from the image. Models that are not noise-conditional (DnCNN-S, seed)
 ignore sigma.
+
+A *quality* level sets how many network passes each image gets (:data:`QUALITIES`):
+``fast`` one; ``standard`` (the default) two, fused: a gray image and its transpose, or a colour
+image through the colour network and its luminance through the gray network; ``best`` the
+standard passes under all 8 flips and rotations (x8 self-ensemble).
 
 Large images are processed in tiles whose size follows a memory budget, blended over their
 overlap, and produced band by band (:meth:`Denoiser.denoise_rows`), so an output can be written
@@ -21,6 +26,7 @@ This module imports Keras only when a Keras model is loaded.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +39,9 @@ DEFAULT_MAX_MEMORY = 512 << 20  # bytes of activations one forward pass may use 
 RUNTIMES = ("keras", "xla", "eager", "bf16", "onnx")
 DEFAULT_RUNTIME = "keras"
 ESTIMATE_CROP = 1024  # sigma of larger images is estimated on a central crop of this size
+QUALITIES = ("fast", "standard", "best")
+DEFAULT_QUALITY = "standard"
+TRANSPOSE = 7  # the dihedral mode that swaps rows and columns
 
 
 def check_image(image) -> np.ndarray:
@@ -130,6 +139,16 @@ def _tile_starts(size: int, tile: int, step: int) -> list[int]:
         return [0]
     starts = list(range(0, size - tile, step)) + [size - tile]
     return sorted(set(starts))
+
+
+def _balanced_tile(size: int, tile: int, overlap: int, multiple: int) -> int:
+    """The tile length (a multiple of ``multiple``, at most ``tile``) that covers ``size`` with as few
+    tiles as ``tile`` would, overlapping by at least ``overlap``, and as little repeated work as can be."""
+    if size <= tile:
+        return size
+    count = -(-(size - overlap) // (tile - overlap))
+    length = -(-(size - overlap) // count) + overlap
+    return min(tile, length + (-length % multiple))
 
 
 def tile_for_budget(width: int, shape, max_memory: int = DEFAULT_MAX_MEMORY) -> int | None:
@@ -233,13 +252,33 @@ def _bfloat16_copy(model, card: dict):
     return copy
 
 
+@dataclass(frozen=True)
+class Passes:
+    """The network passes one image gets (see :data:`QUALITIES`).
+
+    ``modes``: dihedral transforms (0-7) whose outputs are averaged. ``luminance_weight`` > 0:
+    in each, the colour network's luminance (mean of the channels) is moved that share of the way
+    to the gray network's estimate from the noisy luminance. Its sigma is the channels' sigma over
+    sqrt(3): noise independent across channels is assumed, as the colour network assumes it.
+    """
+
+    modes: tuple[int, ...] = (0,)
+    luminance_weight: float = 0.0
+
+    @property
+    def count(self) -> int:
+        """Network passes per image."""
+        return len(self.modes) * (2 if self.luminance_weight else 1)
+
+
 class Denoiser:
     """A denoising network (gray and/or colour variants) plus what it takes to apply it.
 
     ``variants`` maps channel counts (1, 3) to a :class:`Variant` or a ``(keras.Model, card)``
     pair; the variant matching the image is used, and a gray-only or colour-only denoiser
     adapts the image (colour through a gray model: the channels as a batch; gray through a
-    colour model: replicated, then averaged).
+    colour model: replicated, then averaged). A colour card's ``luminance_weight`` (set when the
+    weight was chosen on validation images) lets the gray network refine colour images' luminance.
     """
 
     def __init__(self, variants: dict, name: str | None = None, runtime: str = DEFAULT_RUNTIME):
@@ -260,27 +299,42 @@ class Denoiser:
     def _variant(self, channels: int) -> Variant:
         return self.variants.get(channels) or next(iter(self.variants.values()))
 
-    def denoise(self, image, sigma=None, *, tile: int | str | None = "auto", overlap: int = DEFAULT_OVERLAP,
-                ensemble: bool = False, max_memory: int = DEFAULT_MAX_MEMORY) -> np.ndarray:
+    def passes(self, channels: int, quality: str = DEFAULT_QUALITY) -> Passes:
+        """The passes an image of ``channels`` channels gets at ``quality`` (see :data:`QUALITIES`)."""
+        if quality not in QUALITIES:
+            raise ValueError(f"unknown quality {quality!r}; available: {', '.join(QUALITIES)}")
+        if quality == "fast":
+            return Passes()
+        variant, gray = self._variant(channels), self.variants.get(1)
+        weight = float(variant.card.get("luminance_weight", 0.0))
+        fuse = (channels == 3 and variant.channels == 3 and weight > 0 and gray is not None
+                and gray.noise_conditional and variant.noise_conditional)
+        if quality == "best":
+            return Passes(tuple(range(8)), weight if fuse else 0.0)
+        return Passes((0,), weight) if fuse else Passes((0, TRANSPOSE))
+
+    def denoise(self, image, sigma=None, *, quality: str = DEFAULT_QUALITY, tile: int | str | None = "auto",
+                overlap: int = DEFAULT_OVERLAP, max_memory: int = DEFAULT_MAX_MEMORY) -> np.ndarray:
         """Denoise ``image`` (H, W[, C]) in [0, 1]; returns the same shape, float32 in [0, 1].
 
         Args:
             sigma: noise level on the 0-255 scale (number or (H, W) map); None estimates it.
-            tile: process in tiles of this size (pixels) with ``overlap`` pixels of
+            quality: ``fast`` (one network pass), ``standard`` (two, fused) or ``best`` (the
+                standard passes under the 8 flips and rotations, 8x the time); see :data:`QUALITIES`.
+            tile: process in tiles of at most this size (pixels) with ``overlap`` pixels of
                 shared context, blended; None processes the whole image at once;
                 ``"auto"`` tiles only images whose activations would exceed ``max_memory`` bytes.
-            ensemble: average the 8 flips/rotations (x8 self-ensemble, ~8x slower).
         """
         squeeze = np.ndim(image) == 2
         image = check_image(image)
         out = np.empty(image.shape, np.float32)
-        for top, rows in self.denoise_rows(image, sigma, tile=tile, overlap=overlap, ensemble=ensemble,
+        for top, rows in self.denoise_rows(image, sigma, quality=quality, tile=tile, overlap=overlap,
                                            max_memory=max_memory):
             out[top:top + len(rows)] = rows
         return out[..., 0] if squeeze else out
 
-    def denoise_rows(self, image, sigma=None, *, tile: int | str | None = "auto", overlap: int = DEFAULT_OVERLAP,
-                     ensemble: bool = False, max_memory: int = DEFAULT_MAX_MEMORY):
+    def denoise_rows(self, image, sigma=None, *, quality: str = DEFAULT_QUALITY, tile: int | str | None = "auto",
+                     overlap: int = DEFAULT_OVERLAP, max_memory: int = DEFAULT_MAX_MEMORY):
         """Denoise band by band: yields ``(first_row, rows)`` in order, ``rows`` (h, W, C) float32
         in [0, 1], together covering the image once. Arguments as :meth:`denoise`; ``image`` may
         also be uint8/uint16 (H, W, C), read lazily (e.g. a memory map) one tile at a time.
@@ -289,28 +343,35 @@ class Denoiser:
         """
         image = check_image(image)
         variant = self._variant(image.shape[-1])
+        passes = self.passes(image.shape[-1], quality)
         sigma_value = None
         if variant.noise_conditional:
             sigma_value = check_sigma(estimate_image_sigma(image) if sigma is None else sigma, image.shape)
         if tile == "auto":  # a gray network takes a colour image's channels as one batch
             batch = image.shape[-1] if variant.channels == 1 else 1
             tile = tile_for_budget(variant.width, image.shape[:2], max_memory // batch)
-        yield from _tiled_rows(lambda x, s: self._run_tile(variant, x, s, ensemble), image, sigma_value,
-                               tile, overlap, variant.multiple)
+        yield from _tiled_rows(lambda x, s: self._run(variant, x[None], None if s is None else s[None], passes)[0],
+                               image, sigma_value, tile, overlap, variant.multiple)
 
-    def _run_tile(self, variant: Variant, x: np.ndarray, s: np.ndarray | None, ensemble: bool) -> np.ndarray:
-        """Denoise one (h, w, C) tile (x8 self-ensemble if asked)."""
-        modes = range(8) if ensemble else (0,)
+    def _run(self, variant: Variant, x: np.ndarray, s: np.ndarray | None, passes: Passes) -> np.ndarray:
+        """Denoise a batch (N, h, w, C) (sigma maps (N, h, w, 1) or None) with ``passes``."""
         total = 0.0
-        for mode in modes:
-            xm = np.ascontiguousarray(dihedral(x, mode))
-            sm = None if s is None else np.ascontiguousarray(dihedral(s, mode))
-            total = total + inverse_dihedral(_run_adapted(variant, xm, sm), mode)
-        return total / len(modes)
+        for mode in passes.modes:
+            xm = _batch_dihedral(x, mode)
+            sm = None if s is None else _batch_dihedral(s, mode)
+            out = _run_adapted(variant, xm, sm)
+            if passes.luminance_weight:
+                luminance = self.variants[1].run(xm.mean(-1, keepdims=True),
+                                                 None if sm is None else sm / np.float32(np.sqrt(3)))
+                out = fuse_luminance(out, luminance, passes.luminance_weight)
+            total = total + _batch_dihedral(out, mode, inverse=True)
+        return total / len(passes.modes)
 
-    def denoise_batch(self, images, sigmas=None, *, max_memory: int = DEFAULT_MAX_MEMORY) -> list[np.ndarray] | None:
-        """Denoise same-shape images in one forward pass; returns float32 (H, W, C) arrays in [0, 1],
-        or None when they cannot share one (channels to adapt, or too big for ``max_memory``).
+    def denoise_batch(self, images, sigmas=None, *, quality: str = DEFAULT_QUALITY,
+                      max_memory: int = DEFAULT_MAX_MEMORY) -> list[np.ndarray] | None:
+        """Denoise same-shape images together (one forward pass per network pass); returns float32
+        (H, W, C) arrays in [0, 1], or None when they cannot share one (channels to adapt, too big
+        for ``max_memory``).
 
         ``images``: (H, W, C) arrays, float in [0, 1] or uint8/uint16; ``sigmas``: one sigma
         (0-255) per image, None entries estimated.
@@ -321,38 +382,53 @@ class Denoiser:
         if (channels != variant.channels or any(image.shape != images[0].shape for image in images)
                 or tile_for_budget(variant.width, (h, w * len(images)), max_memory) is not None):
             return None
+        passes = self.passes(channels, quality)
+        sigmas = [None] * len(images) if sigmas is None else sigmas
         padded_h, padded_w = h + (-h % variant.multiple), w + (-w % variant.multiple)
         batch = np.stack([_window(image, 0, 0, padded_h, padded_w, pixel_scale(image)) for image in images])
         maps = None
         if variant.noise_conditional:
-            sigmas = [None] * len(images) if sigmas is None else sigmas
             values = [check_sigma(estimate_image_sigma(im) if s is None else s, im.shape)
                       for im, s in zip(images, sigmas)]
             maps = np.stack([np.full((padded_h, padded_w, 1), v / 255.0, np.float32) if isinstance(v, float)
                              else _window(v, 0, 0, padded_h, padded_w, 1 / 255.0) for v in values])
-        return list(variant.run(batch, maps)[:, :h, :w])
+        return list(self._run(variant, batch, maps, passes)[:, :h, :w])
+
+
+def fuse_luminance(colour: np.ndarray, luminance: np.ndarray, weight: float) -> np.ndarray:
+    """Move the luminance (mean of the channels) of ``colour`` (..., 3) the share ``weight`` of the way
+    to ``luminance`` (..., 1), leaving its chrominance unchanged."""
+    return colour + np.float32(weight) * (luminance - colour.mean(-1, keepdims=True))
+
+
+def _batch_dihedral(batch: np.ndarray, mode: int, inverse: bool = False) -> np.ndarray:
+    """:func:`~imgdenoise.transforms.dihedral` (or its inverse) of every image of an (N, H, W, C) batch."""
+    if mode == 0:
+        return batch
+    transform = inverse_dihedral if inverse else dihedral
+    return np.ascontiguousarray(np.moveaxis(transform(np.moveaxis(batch, 0, 2), mode), 2, 0))
 
 
 def _run_adapted(variant: Variant, x: np.ndarray, s: np.ndarray | None) -> np.ndarray:
-    """One tile through ``variant``, adapting its channels: gray models take colour channels as a batch."""
-    channels = x.shape[-1]
+    """A batch (N, h, w, C) through ``variant``, adapting its channels: a gray network takes colour
+    channels as more images; a colour network takes a gray image replicated and its output averaged."""
+    n, h, w, channels = x.shape
     if channels == variant.channels:
-        batch, maps = x[None], None if s is None else s[None]
-        return variant.run(batch, maps)[0]
+        return variant.run(x, s)
     if variant.channels == 1:
-        batch = np.ascontiguousarray(np.moveaxis(x, -1, 0)[..., None])
-        maps = None if s is None else np.repeat(s[None], channels, axis=0)
-        return np.moveaxis(variant.run(batch, maps)[..., 0], 0, -1)
-    batch = np.repeat(x, variant.channels, axis=-1)[None]
-    return variant.run(batch, None if s is None else s[None])[0].mean(-1, keepdims=True)
+        batch = np.ascontiguousarray(np.moveaxis(x, -1, 1).reshape(n * channels, h, w, 1))
+        maps = None if s is None else np.repeat(s, channels, axis=0)
+        return np.moveaxis(variant.run(batch, maps).reshape(n, channels, h, w), 1, -1)
+    return variant.run(np.repeat(x, variant.channels, axis=-1), s).mean(-1, keepdims=True)
 
 
 def _tiled_rows(run_tile, image: np.ndarray, sigma, tile: int | None, overlap: int, multiple: int):
     """The tiling core of :meth:`Denoiser.denoise_rows`.
 
-    The image is mirrored past its edges up to a multiple of ``multiple`` (and at least one
-    tile); tiles of ``tile`` pixels (None: one tile for the whole image) step by
-    ``tile - overlap`` and are blended with :func:`_ramp` weights. A band of rows is final once
+    The image is mirrored past its edges up to a multiple of ``multiple``; tiles of at most
+    ``tile`` pixels a side (None: one tile for the whole image), shrunk to spread the image evenly
+    over as few tiles (:func:`_balanced_tile`), overlap by at least ``overlap`` and are blended with
+    :func:`_ramp` weights. A band of rows is final once
     the next row of tiles has been added, so only two bands are held at a time.
     """
     h, w, channels = image.shape
@@ -363,7 +439,7 @@ def _tiled_rows(run_tile, image: np.ndarray, sigma, tile: int | None, overlap: i
     else:
         tile = max(multiple, tile - tile % multiple)
         overlap = max(0, min(overlap - overlap % multiple, tile - multiple))
-        tile_h, tile_w = min(tile, padded_h), min(tile, padded_w)
+        tile_h, tile_w = (_balanced_tile(size, tile, overlap, multiple) for size in (padded_h, padded_w))
     tops = _tile_starts(padded_h, tile_h, tile_h - overlap)
     lefts = _tile_starts(padded_w, tile_w, tile_w - overlap)
     out = np.zeros((tile_h, padded_w, channels), np.float32)

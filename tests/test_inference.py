@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from imgdenoise.inference import TRANSPOSE, Denoiser, Passes, _balanced_tile, _tile_starts, fuse_luminance
 from tests.test_models import tiny_denoiser
 
 pytestmark = pytest.mark.backend
@@ -16,12 +17,77 @@ def test_tiled_equals_untiled(name):
     np.testing.assert_allclose(tiled, whole, atol=1e-4)
 
 
-def test_self_ensemble_keeps_shape_and_differs_little():
+def _gray_and_colour(luminance_weight=None):
+    """A tiny U-Net denoiser with gray and colour networks (the colour card may carry a luminance weight)."""
+    gray, colour = tiny_denoiser("unet", 1), tiny_denoiser("unet", 3)
+    if luminance_weight is not None:
+        colour.variants[3].card = {**colour.variants[3].card, "luminance_weight": luminance_weight}
+    return Denoiser({1: gray.variants[1], 3: colour.variants[3]})
+
+
+def test_passes_of_each_quality():
+    gray_only = tiny_denoiser("unet", 1)
+    assert gray_only.passes(1, "fast") == Passes((0,))
+    assert gray_only.passes(1, "standard") == Passes((0, TRANSPOSE))
+    assert gray_only.passes(3, "standard") == Passes((0, TRANSPOSE))  # no colour network to fuse
+    assert gray_only.passes(1, "best") == Passes(tuple(range(8)))
+    fused = _gray_and_colour(0.6)
+    assert fused.passes(3, "standard") == Passes((0,), 0.6) and fused.passes(3, "standard").count == 2
+    assert fused.passes(3, "best").count == 16
+    assert fused.passes(1, "standard") == Passes((0, TRANSPOSE))
+    assert _gray_and_colour().passes(3, "standard") == Passes((0, TRANSPOSE))  # no weight in the card
+    with pytest.raises(ValueError, match="quality 'max'"):
+        gray_only.denoise(np.zeros((8, 8), np.float32), 10, quality="max")
+
+
+def test_standard_quality_of_a_gray_image_averages_it_and_its_transpose():
+    image = np.random.default_rng(0).random((21, 30)).astype(np.float32)
+    denoiser = tiny_denoiser("unet", 1)
+    expected = (denoiser.denoise(image, 10, quality="fast") + denoiser.denoise(image.T, 10, quality="fast").T) / 2
+    np.testing.assert_allclose(denoiser.denoise(image, 10), expected, atol=1e-5)
+    best = denoiser.denoise(image, 10, quality="best")
+    assert best.shape == image.shape and not np.allclose(best, expected, atol=1e-4)
+
+
+def test_standard_quality_of_a_colour_image_fuses_the_gray_networks_luminance():
     image = np.random.default_rng(0).random((21, 30, 3)).astype(np.float32)
-    denoiser = tiny_denoiser("unet", 3)
-    plain, ensemble = denoiser.denoise(image, 10), denoiser.denoise(image, 10, ensemble=True)
-    assert ensemble.shape == image.shape
-    assert not np.allclose(plain, ensemble)
+    denoiser = _gray_and_colour(0.6)
+    colour = denoiser.denoise(image, 30, quality="fast")
+    luminance = denoiser.denoise(image.mean(-1), 30 / np.sqrt(3), quality="fast")[..., None]
+    np.testing.assert_allclose(denoiser.denoise(image, 30), colour + 0.6 * (luminance - colour.mean(-1, keepdims=True)),
+                               atol=1e-5)
+
+
+def test_fuse_luminance_moves_only_the_luminance():
+    rng = np.random.default_rng(0)
+    colour, luminance = rng.random((5, 7, 3)), rng.random((5, 7, 1))
+    fused = fuse_luminance(colour, luminance, 0.25)
+    np.testing.assert_allclose(fused.mean(-1, keepdims=True), 0.75 * colour.mean(-1, keepdims=True) + 0.25 * luminance)
+    np.testing.assert_allclose(fused - fused.mean(-1, keepdims=True), colour - colour.mean(-1, keepdims=True),
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("quality", ["fast", "standard"])
+def test_denoise_batch_matches_one_by_one(quality):
+    rng = np.random.default_rng(0)
+    images = [rng.random((20, 28, 3)).astype(np.float32) for _ in range(3)]
+    denoiser = _gray_and_colour(0.6)
+    together = denoiser.denoise_batch(images, [10, 20, None], quality=quality)
+    for image, sigma, result in zip(images, [10, 20, None], together):
+        np.testing.assert_allclose(result, denoiser.denoise(image, sigma, quality=quality), atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [64, 65, 700, 1160, 1736, 3001])
+@pytest.mark.parametrize("tile,overlap", [(704, 64), (256, 32), (96, 80)])
+def test_balanced_tiles_are_as_few_and_as_small_as_can_be(size, tile, overlap):
+    length = _balanced_tile(size, tile, overlap, 8)
+    starts = _tile_starts(size, length, length - overlap)
+    fewest = 1 if size <= tile else -(-(size - overlap) // (tile - overlap))
+    assert length <= max(tile, size if size <= tile else 0) and len(starts) == fewest
+    assert starts[0] == 0 and starts[-1] + length == size
+    assert all(b - a <= length - overlap for a, b in zip(starts, starts[1:]))  # overlap kept
+    if size > tile:
+        assert length % 8 == 0 and length < tile + 8
 
 
 def test_sigma_map_and_scalar_agree_when_constant():
@@ -141,7 +207,8 @@ def test_folder_pipeline_batches_same_size_images_and_reports_bad_files(tmp_path
     results = list(denoise_files(denoiser, jobs, sigma=20.0, batch_size=8))
     assert [src.name for src, _ in results] == names  # in job order
     assert isinstance(dict(results)[tmp_path / "bad.png"], ValueError)
-    assert sorted(calls) == [1, 1, 3]  # a, b, c together; d alone; e alone (after d's size)
+    # a, b, c together; d alone; e alone (after d's size); each twice (standard quality: image and transpose)
+    assert sorted(calls) == [1, 1, 1, 1, 3, 3]
     variant.run = original_run
     for name in ["a.png", "d.png"]:
         expected = denoiser.denoise(read_image(tmp_path / name).pixels, 20.0)
