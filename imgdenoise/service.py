@@ -33,6 +33,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from imgdenoise import __version__
+from imgdenoise.inference import DEFAULT_QUALITY, QUALITIES
 
 WEB_DIR = Path(__file__).parent / "web"
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp", "TIFF": "image/tiff"}
@@ -122,14 +123,14 @@ class ModelPool:
             with self._lock:
                 self._admitted -= 1
 
-    def denoise(self, denoiser, pixels, sigma):
+    def denoise(self, denoiser, pixels, sigma, quality: str = DEFAULT_QUALITY):
         """Denoise on a free thread, waiting at most ``queue_timeout`` seconds for one."""
         if not self._slots.acquire(timeout=self.config.queue_timeout):
             raise HTTPException(503, f"no free worker within {self.config.queue_timeout:g} s; retry later",
                                 headers={"Retry-After": self._retry_after()})
         try:
             start = time.perf_counter()
-            result = denoiser.denoise(pixels, sigma)
+            result = denoiser.denoise(pixels, sigma, quality=quality)
             self._recent_seconds = 0.8 * self._recent_seconds + 0.2 * (time.perf_counter() - start)
             return result
         finally:
@@ -162,7 +163,14 @@ def _model_summary(name: str) -> dict:
     return {"name": name, "architecture": arch, "networks": networks}
 
 
-def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, start: float) -> Response:
+def _parse_quality(text: str) -> str:
+    if text not in QUALITIES:
+        raise HTTPException(400, f"quality must be one of {', '.join(QUALITIES)}, got {text!r}")
+    return text
+
+
+def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, start: float,
+                    quality: str = DEFAULT_QUALITY) -> Response:
     """Decode an upload, denoise it, encode the answer (see ``POST /v1/denoise``)."""
     from imgdenoise.inference import estimate_image_sigma
     from imgdenoise.io import ImageReadError, decode_image, encode_image
@@ -180,13 +188,13 @@ def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, st
     source = "given" if denoiser.noise_conditional else "not used by this model"
     if used_sigma is None and denoiser.noise_conditional:
         used_sigma, source = estimate_image_sigma(decoded.pixels), "estimated"
-    clean = pool.denoise(denoiser, decoded.pixels, used_sigma)
+    clean = pool.denoise(denoiser, decoded.pixels, used_sigma, quality)
     fmt = out_format or decoded.format
     body = encode_image(clean, fmt, bit_depth=decoded.bit_depth, alpha=decoded.alpha)
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).stem)[:100] or "image"  # safe in a header
     headers = {
         "X-Sigma": "n/a" if used_sigma is None else f"{used_sigma:.2f}", "X-Sigma-Source": source,
-        "X-Model": denoiser.name, "X-Processing-Seconds": f"{time.perf_counter() - start:.3f}",
+        "X-Model": denoiser.name, "X-Quality": quality, "X-Processing-Seconds": f"{time.perf_counter() - start:.3f}",
         "Content-Disposition": f'attachment; filename="{stem}-denoised{SUFFIXES[fmt]}"',
     }
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
@@ -217,14 +225,17 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     def denoise(image: UploadFile = File(..., description="PNG, JPEG, BMP or TIFF; 8 or 16 bit"),
                 sigma: str = Form("auto", description="noise level 0-255, or 'auto' to estimate it"),
                 model: str | None = Form(None, description="one of GET /v1/models (default: the first)"),
-                format: str = Form("same", description="same, png, jpeg, tiff or bmp")):
+                format: str = Form("same", description="same, png, jpeg, tiff or bmp"),
+                quality: str = Form(DEFAULT_QUALITY, description="network passes: fast (one), standard "
+                                    "(two, fused; the default) or best (x8 of standard)")):
         start = time.perf_counter()
         used_sigma = _parse_sigma(sigma)
+        quality = _parse_quality(quality)
         if format.lower() not in OUTPUT_FORMATS:
             raise HTTPException(400, f"format must be same, png, jpeg, tiff or bmp, got {format!r}")
         denoiser = pool.get(model)
         with pool.admission():
-            return _denoise_upload(pool, denoiser, image, used_sigma, OUTPUT_FORMATS[format.lower()], start)
+            return _denoise_upload(pool, denoiser, image, used_sigma, OUTPUT_FORMATS[format.lower()], start, quality)
 
     @app.exception_handler(HTTPException)
     def http_error(request, error: HTTPException):

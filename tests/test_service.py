@@ -66,6 +66,16 @@ def test_denoise_returns_a_cleaner_png_with_sigma_and_timing_headers(client, cle
     assert result.shape == clean.shape and psnr(clean, result) > psnr(clean, noisy) + 3
 
 
+def test_quality_is_passed_to_the_denoiser_and_reported(client, clean_and_noisy):
+    _, noisy = clean_and_noisy
+    body = encode_image(noisy, "PNG")
+    fast, standard = (post(client, body, sigma="25", quality=q) for q in ("fast", "standard"))
+    assert fast.headers["x-quality"] == "fast" and standard.headers["x-quality"] == "standard"
+    expected = client.app.state.pool.get("dncnn").denoise(decode_image(body).pixels, 25.0, quality="fast")
+    np.testing.assert_allclose(decode_image(fast.content).pixels, np.clip(expected, 0, 1), atol=1 / 255)
+    assert fast.content != standard.content
+
+
 def test_format_and_bit_depth_follow_the_input_unless_asked(client, clean_and_noisy):
     _, noisy = clean_and_noisy
     response = post(client, encode_image(noisy, "TIFF", bit_depth=16), name="scan.tif", sigma="25", model="seed")
@@ -80,6 +90,7 @@ def test_format_and_bit_depth_follow_the_input_unless_asked(client, clean_and_no
     ({"sigma": "-3"}, None, 400, "within"),
     ({"model": "../../etc/passwd"}, None, 400, "unknown model"),
     ({"format": "gif"}, None, 400, "format must be"),
+    ({"quality": "max"}, None, 400, "quality must be one of fast, standard, best"),
     ({}, b"this is not an image", 415, "not a PNG, JPEG, BMP or TIFF"),
     ({}, b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 415, "cannot decode"),
     ({}, b"", 415, "empty"),

@@ -39,6 +39,7 @@ async function denoise() {
   const form = new FormData();
   form.append("image", state.file);
   form.append("model", $("model").value);
+  form.append("quality", $("quality").value);
   form.append("sigma", $("auto").checked ? "auto" : $("sigma").value);
   // Browsers cannot show TIFF: ask for a (16-bit) PNG of the same result instead.
   form.append("format", BROWSER_VIEWABLE.includes(state.file.type) ? "same" : "png");
@@ -59,7 +60,8 @@ async function denoise() {
     $("download").href = state.afterUrl;
     $("download").download = name;
     $("download").classList.remove("hidden");
-    setStatus(`Done in ${response.headers.get("X-Processing-Seconds")} s with ${response.headers.get("X-Model")}, ` +
+    setStatus(`Done in ${response.headers.get("X-Processing-Seconds")} s with ${response.headers.get("X-Model")} ` +
+              `(${response.headers.get("X-Quality")}), ` +
               `sigma ${response.headers.get("X-Sigma")} (${response.headers.get("X-Sigma-Source")}).`);
   } catch (error) {
     setStatus(`Error: ${error.message}`, true);
