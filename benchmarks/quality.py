@@ -160,17 +160,19 @@ def classical_dates(records) -> str:
 
 
 def update_cards(records, method: str = "unet"):
-    """Write ``method``'s measured PSNR/SSIM (default quality) into the shipped cards of its networks."""
+    """Write ``method``'s measured PSNR/SSIM (at each quality measured: ``method``, ``method:fast``, ...)
+    into the shipped cards of its networks."""
     from imgdenoise.pretrained import WEIGHTS_DIR, shipped_cards
 
     for stem, card in shipped_cards().items():
         if card["architecture"]["name"] != method:
             continue
         colour = card["channels"] == 3
-        mine = [r for r in records if r["method"] == method and SETS.get(r["dataset"]) == colour]
+        mine = [r for r in records if r["method"].partition(":")[0] == method and SETS.get(r["dataset"]) == colour]
         if not mine:
             continue
-        card["benchmarks"] = [{"dataset": r["dataset"], "sigma": r["sigma"], "quality": DEFAULT_QUALITY,
+        card["benchmarks"] = [{"dataset": r["dataset"], "sigma": r["sigma"],
+                               "quality": r["method"].partition(":")[2] or DEFAULT_QUALITY,
                                "psnr": round(r["psnr"], 4), "ssim": round(r["ssim"], 4)} for r in mine]
         card["benchmarks_source"] = f"python benchmarks/quality.py ({today()}, docs/benchmarks.md, Quality)"
         (WEIGHTS_DIR / f"{stem}.json").write_text(json.dumps(card, indent=2) + "\n")

@@ -32,6 +32,17 @@ def test_denoise_batch_goes_on_past_a_corrupt_file(tmp_path, tiny_model, gray_im
     assert read_image(tmp_path / "out" / "c.tif").bit_depth == 16
 
 
+@pytest.mark.parametrize("quality", ["fast", "standard", "best"])
+def test_denoise_quality_is_the_apis(tmp_path, tiny_model, gray_image, quality):
+    from imgdenoise import load_model
+
+    src = write_image(tmp_path / "a.tif", gray_image, bit_depth=16)
+    out = tmp_path / f"{quality}.tif"
+    assert main(["denoise", str(src), "-o", str(out), "--model", str(tiny_model), "--quality", quality, "-q"]) == 0
+    expected = load_model(str(tiny_model)).denoise(read_image(src).pixels, quality=quality)
+    np.testing.assert_allclose(read_image(out).pixels, np.clip(expected, 0, 1), atol=1 / 65535)
+
+
 def test_denoise_never_overwrites_without_asking(tmp_path, tiny_model, gray_image, capsys):
     src = write_image(tmp_path / "a.png", gray_image)
     before = src.read_bytes()
