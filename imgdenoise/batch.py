@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imgdenoise.inference import DEFAULT_MAX_MEMORY, estimate_image_sigma, pixel_scale, tile_for_budget
+from imgdenoise.inference import DEFAULT_MAX_MEMORY, DEFAULT_QUALITY, estimate_image_sigma, pixel_scale, tile_for_budget
 
 
 def expand_inputs(inputs) -> list[Path]:
@@ -112,7 +112,7 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
     jobs = [(Path(src), Path(dst)) for src, dst in jobs]
     limit = max_pixels or DEFAULT_MAX_PIXELS
     can_batch = hasattr(denoiser, "denoise_batch") and kwargs.get("tile") in (None, "auto")
-    batch_kwargs = {"quality": kwargs["quality"]} if "quality" in kwargs else {}
+    quality = kwargs.get("quality", DEFAULT_QUALITY)
 
     def load(src, dst):
         if dst.resolve() == src.resolve() and not overwrite:
@@ -153,7 +153,7 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
             start = time.perf_counter()
             try:
                 outputs = denoiser.denoise_batch([g[2].pixels for g in group], [g[3] for g in group],
-                                                 max_memory=max_memory, **batch_kwargs)
+                                                 max_memory=max_memory, quality=quality)
                 if outputs is None:  # channels to adapt: one image at a time
                     outputs = [denoiser.denoise(g[2].pixels, g[3], max_memory=max_memory, **kwargs) for g in group]
             except Exception as error:  # noqa: BLE001 - reported per file
