@@ -53,6 +53,12 @@ CLASSICAL = ("bm3d", "nlm", "tv", "wavelet", "noisy")
 CACHE = ROOT / "benchmarks" / "results" / "classical.json"
 
 
+def split_method(name: str) -> tuple[str, str]:
+    """``"unet:fast"`` -> ``("unet", "fast")``; no suffix: the default quality."""
+    base, _, quality = name.partition(":")
+    return base, quality or DEFAULT_QUALITY
+
+
 def classical_key(name: str, folder: Path, sigma: float) -> str:
     """Cache key of a classical method's record: what would change its result."""
     from importlib.metadata import version
@@ -84,8 +90,7 @@ def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | No
     """Records of one method on one set, from the cache where a classical result is already known
     (``cached_only``: classical results not in the cache are left out, not computed)."""
     if cache is None or name not in CLASSICAL:
-        quality = name.partition(":")[2] or DEFAULT_QUALITY
-        return evaluate(denoiser, folder, sigmas, method=name, gray=not colour, quality=quality)
+        return evaluate(denoiser, folder, sigmas, method=name, gray=not colour, quality=split_method(name)[1])
     records = []
     for sigma in sigmas:
         key = classical_key(name, folder, sigma) + f"|gray={not colour}"
@@ -102,7 +107,7 @@ def measure(name, denoiser, folder: Path, colour: bool, sigmas, cache: dict | No
 def load_method(name: str):
     """A shipped model or classical method by name (``:quality`` suffix ignored here), or the DnCNN
     authors' weights."""
-    name = name.partition(":")[0]
+    name = split_method(name)[0]
     if name == "dncnn-official":
         from imgdenoise.inference import Denoiser
         from imgdenoise.legacy import import_keras2_weights
@@ -168,11 +173,11 @@ def update_cards(records, method: str = "unet"):
         if card["architecture"]["name"] != method:
             continue
         colour = card["channels"] == 3
-        mine = [r for r in records if r["method"].partition(":")[0] == method and SETS.get(r["dataset"]) == colour]
+        mine = [r for r in records if split_method(r["method"])[0] == method and SETS.get(r["dataset"]) == colour]
         if not mine:
             continue
         card["benchmarks"] = [{"dataset": r["dataset"], "sigma": r["sigma"],
-                               "quality": r["method"].partition(":")[2] or DEFAULT_QUALITY,
+                               "quality": split_method(r["method"])[1],
                                "psnr": round(r["psnr"], 4), "ssim": round(r["ssim"], 4)} for r in mine]
         card["benchmarks_source"] = f"python benchmarks/quality.py ({today()}, docs/benchmarks.md, Quality)"
         (WEIGHTS_DIR / f"{stem}.json").write_text(json.dumps(card, indent=2) + "\n")

@@ -428,8 +428,8 @@ def _tiled_rows(run_tile, image: np.ndarray, sigma, tile: int | None, overlap: i
     The image is mirrored past its edges up to a multiple of ``multiple``; tiles of at most
     ``tile`` pixels a side (None: one tile for the whole image), shrunk to spread the image evenly
     over as few tiles (:func:`_balanced_tile`), overlap by at least ``overlap`` and are blended with
-    :func:`_ramp` weights. A band of rows is final once
-    the next row of tiles has been added, so only two bands are held at a time.
+    :func:`_ramp` weights. A band of rows is final once the next row of tiles has been added, so
+    only two bands are held at a time.
     """
     h, w, channels = image.shape
     scale = pixel_scale(image)
