@@ -1,0 +1,98 @@
+"""Extra colour training images: the photographs among Debian's desktop wallpapers.
+
+``color-small`` has 39 colour images (about 7 megapixels); CDnCNN was trained on 432. Debian
+ships a few dozen free-licensed photographs as desktop wallpapers (MATE's nature set, the
+Ubuntu wallpapers packaged for Lomiri, and KDE Plasma's photo wallpapers). This script fetches
+those packages with ``apt-get download`` (the only network access it needs, and only to the
+Debian mirror), unpacks them with ``dpkg-deb``, keeps the photographs listed in ``PHOTOS``
+(drawings, renders and gradients are left out, as is a night-sky shot full of sensor noise),
+and writes each one downscaled to about ``--megapixels`` as an 8-bit PNG. Downscaling by 2-8x
+averages away JPEG artefacts and sensor noise, so the results serve as clean targets (as
+DIV2K-style training sets are made).
+
+None of these images is in a benchmark set. They are not committed to this repository (their
+licences are in each package's ``/usr/share/doc/PACKAGE/copyright``).
+
+Usage:
+  python benchmarks/debian_photos.py --out data/debian-photos
+  imgdenoise train --color --train ../shared/datasets/train/color-small data/debian-photos ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+BACKGROUNDS = "usr/share/backgrounds"
+PLASMA = "usr/share/wallpapers"
+PHOTOS = {
+    "mate-backgrounds": [f"{BACKGROUNDS}/mate/nature/{name}.jpg" for name in (
+        "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops",
+        "Storm", "TwoWings", "Wood", "YellowFlower")],
+    "lomiri-wallpapers-16.04": [f"{BACKGROUNDS}/{name}.jpg" for name in (
+        "Bridge_by_Sander_Klootwijk", "Dragonfly_by_Bolly", "Picture_0B_by_freespace",
+        "Picture_1A_by_freespace", "Wine_by_Jakkub_Mede",
+        "aitzgorri_by_Aitzol_Berasategi", "analogpattern_by_Peter_Nerlich", "free_by_Peter_Nerlich",
+        "friends_by_Aitzol_Berasategi", "greentock_by_Peter_Nerlich", "life_by_Aitzol_Berasategi",
+        "picosdeeuropa_by_Aitzol_Berasategi", "seeding_by_Clements_Engelhardt", "sunset_by_Aitzol_Berasategi")],
+    "lomiri-wallpapers-20.04": [f"{BACKGROUNDS}/Kleiber_by_Lukas_Baubkus.jpg"],
+    "plasma-workspace-wallpapers": [f"{PLASMA}/{name}/contents/images/{size}.jpg" for name, size in (
+        ("BytheWater", "800x600"), ("ColdRipple", "800x600"), ("ColorfulCups", "2560x1600"),
+        ("EveningGlow", "800x600"), ("FallenLeaf", "800x600"), ("Grey", "800x600"), ("Kite", "800x600"),
+        ("OneStandsOut", "800x600"), ("Path", "800x600"), ("summer_1am", "800x600"))],
+}
+
+
+def fetch_packages(packages, workdir: Path) -> Path:
+    """Download and unpack ``packages`` into ``workdir/root``; returns that root."""
+    subprocess.run(["apt-get", "download", *packages], cwd=workdir, check=True)
+    root = workdir / "root"
+    for deb in sorted(workdir.glob("*.deb")):
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    return root
+
+
+def downscaled(image: Image.Image, megapixels: float) -> Image.Image:
+    """``image`` resized (Lanczos, aspect kept) to about ``megapixels``, at least 2x smaller per side."""
+    w, h = image.size
+    scale = min(0.5, (megapixels * 1e6 / (w * h)) ** 0.5)
+    return image.resize((round(w * scale), round(h * scale)), Image.LANCZOS, reducing_gap=3.0)
+
+
+def output_name(package: str, path: str) -> str:
+    parts = Path(path).parts
+    stem = parts[-4] if package == "plasma-workspace-wallpapers" else Path(path).stem
+    return f"{package.split('-')[0]}_{stem}.png"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="data/debian-photos", help="folder for the PNGs")
+    parser.add_argument("--megapixels", type=float, default=0.5, help="size of each output image")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = fetch_packages(sorted(PHOTOS), Path(tmp))
+        total = 0
+        for package, paths in PHOTOS.items():
+            for path in paths:
+                source = root / path
+                if not source.is_file():
+                    sys.exit(f"{package}: {path} not found (has the package changed?)")
+                with Image.open(source) as im:
+                    small = downscaled(im.convert("RGB"), args.megapixels)
+                small.save(out / output_name(package, path))
+                total += small.width * small.height
+                print(f"{output_name(package, path)}: {im.size[0]}x{im.size[1]} -> {small.width}x{small.height}")
+    count = sum(len(p) for p in PHOTOS.values())
+    print(f"{count} images, {total / 1e6:.1f} megapixels in {out} (mean {total / count / 1e6:.2f} MP)")
+
+
+if __name__ == "__main__":
+    main()
