@@ -10,8 +10,11 @@ and writes each one downscaled to about ``--megapixels`` as an 8-bit PNG. Downsc
 averages away JPEG artefacts and sensor noise, so the results serve as clean targets (as
 DIV2K-style training sets are made).
 
-None of these images is in a benchmark set. They are not committed to this repository (their
-licences are in each package's ``/usr/share/doc/PACKAGE/copyright``).
+None of these images is in a benchmark set: the script checks each against every image of the
+test sets (``--test-sets``) by the correlation of 32x32 gray thumbnails, and stops if any exceeds
+0.95 (the highest, 2026-11-26: 0.88, a pier in fog against a BSD68 savanna). They are not
+committed to this repository (their licences are in each package's
+``/usr/share/doc/PACKAGE/copyright``).
 
 Usage:
   python benchmarks/debian_photos.py --out data/debian-photos
@@ -26,7 +29,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import DATASETS  # noqa: E402
+
+from imgdenoise.data import list_images  # noqa: E402
 
 BACKGROUNDS = "usr/share/backgrounds"
 PLASMA = "usr/share/wallpapers"
@@ -64,6 +73,24 @@ def downscaled(image: Image.Image, megapixels: float) -> Image.Image:
     return image.resize((round(w * scale), round(h * scale)), Image.LANCZOS, reducing_gap=3.0)
 
 
+def thumbnail(path) -> np.ndarray:
+    """A 32x32 gray thumbnail as a unit vector with zero mean (for correlations)."""
+    with Image.open(path) as im:
+        a = np.asarray(im.convert("L").resize((32, 32), Image.BILINEAR), np.float64).ravel()
+    a -= a.mean()
+    return a / (np.linalg.norm(a) + 1e-12)
+
+
+def closest_test_image(paths, test_root: Path) -> tuple[float, str, str]:
+    """The highest thumbnail correlation between ``paths`` and any test-set image, and the pair."""
+    tests = [path for folder in sorted(test_root.glob("*")) if folder.is_dir() for path in list_images(folder)]
+    if not tests:
+        return 0.0, "", ""
+    corr = np.stack([thumbnail(p) for p in paths]) @ np.stack([thumbnail(t) for t in tests]).T
+    i, j = np.unravel_index(corr.argmax(), corr.shape)
+    return float(corr[i, j]), str(paths[i]), str(tests[j])
+
+
 def output_name(package: str, path: str) -> str:
     parts = Path(path).parts
     stem = parts[-4] if package == "plasma-workspace-wallpapers" else Path(path).stem
@@ -74,6 +101,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="data/debian-photos", help="folder for the PNGs")
     parser.add_argument("--megapixels", type=float, default=0.5, help="size of each output image")
+    parser.add_argument("--test-sets", default=str(DATASETS / "test"), help="folder of the benchmark sets")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,6 +120,11 @@ def main(argv=None):
                 print(f"{output_name(package, path)}: {im.size[0]}x{im.size[1]} -> {small.width}x{small.height}")
     count = sum(len(p) for p in PHOTOS.values())
     print(f"{count} images, {total / 1e6:.1f} megapixels in {out} (mean {total / count / 1e6:.2f} MP)")
+    written = sorted(out.glob("*.png"))
+    corr, ours, test = closest_test_image(written, Path(args.test_sets))
+    print(f"closest test image: {test} ~ {ours}, thumbnail correlation {corr:.2f}")
+    if corr > 0.95:
+        sys.exit(f"{ours} may be the test image {test}: not usable for training")
 
 
 if __name__ == "__main__":

@@ -155,6 +155,26 @@ def markdown(records, sets, sigmas, methods):
     return "\n".join(out)
 
 
+FLOOR = {"BSD68": "DnCNN", "CBSD68": "CDnCNN", "Kodak24": "CDnCNN"}  # issue 3's floor and goal rows
+GOAL = "DRUNet"
+
+
+def targets(records, method: str = "unet") -> str:
+    """Markdown: ``method``'s PSNR (3 decimals) against the published floor (DnCNN) and goal (DRUNet)."""
+    out = ["| set | sigma | ours | floor | ours - floor | goal | ours - goal |", "|---|---|---|---|---|---|---|"]
+    for set_name, floor_name in FLOOR.items():
+        published = PUBLISHED[set_name]
+        for sigma, floor, goal in zip((15.0, 25.0, 50.0), published[floor_name], published[GOAL]):
+            hit = [r for r in records if r["method"] == method and r["dataset"] == set_name and r["sigma"] == sigma]
+            if not hit:
+                continue
+            ours = hit[0]["psnr"]
+            out.append(f"| {set_name} | {sigma:g} | {ours:.3f} | {floor:.2f} ({floor_name}) | {ours - floor:+.3f}"
+                       f"{'' if ours >= floor else ' (missed)'} | {goal:.2f} | {ours - goal:+.3f}"
+                       f"{' (met)' if ours >= goal else ''} |")
+    return "\n".join(out) if len(out) > 2 else ""
+
+
 def classical_dates(records) -> str:
     cached = [r for r in records if r["method"] in CLASSICAL and "measured" in r]
     if not cached:
@@ -219,7 +239,8 @@ def main():
                 print(f"{name} on {set_name}: " + ", ".join(f"{r['sigma']:g}: {r['psnr']:.2f}" for r in found),
                       flush=True)
     table = markdown(records, args.sets, args.sigmas, args.methods)
-    print(table)
+    goals = targets(records)
+    print(table, goals, sep="\n")
     if args.json:
         Path(args.json).write_text(json.dumps(records, indent=1) + "\n")
     if args.update_cards:
@@ -240,6 +261,10 @@ papers' figures for reference.{pending} s / MP is the mean wall-clock seconds pe
 Inference speed); `unet:fast` one pass; `dncnn:fast` one pass, as DnCNN is published.
 
 {table}
+**Targets** (issue 3): the default `unet` against the published floor (DnCNN, CDnCNN) and goal
+(DRUNet) figures; a floor is met when ours - floor >= 0 (rounding to 2 decimals can hide the sign).
+
+{goals}
 """)
 
 
