@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DATASETS, ROOT, hardware, machine, today, update_section  # noqa: E402
 
 from imgdenoise.evaluate import evaluate  # noqa: E402
-from imgdenoise.inference import DEFAULT_QUALITY  # noqa: E402
+from imgdenoise.inference import DEFAULT_QUALITY, split_quality  # noqa: E402
 
 SETS = {"BSD68": False, "Set12": False, "CBSD68": True, "Kodak24": True}  # name -> colour
 # Published PSNR (dB) at sigma 15/25/50, from the papers' tables (DnCNN, FFDNet, DPIR, SwinIR, SCUNet).
@@ -55,7 +55,7 @@ CACHE = ROOT / "benchmarks" / "results" / "classical.json"
 
 def split_method(name: str) -> tuple[str, str]:
     """``"unet:fast"`` -> ``("unet", "fast")``; no suffix: the default quality."""
-    base, _, quality = name.partition(":")
+    base, quality = split_quality(name)
     return base, quality or DEFAULT_QUALITY
 
 

@@ -127,6 +127,7 @@ def cmd_denoise(args):
 def cmd_evaluate(args):
     from imgdenoise import load_model
     from imgdenoise.evaluate import evaluate, format_table
+    from imgdenoise.inference import split_quality
 
     names = (args.model or []) + (args.method or [])
     if not names:
@@ -134,15 +135,16 @@ def cmd_evaluate(args):
         return 2
     records = []
     for name in names:
+        base, quality = split_quality(name)
         try:
-            denoiser = load_model(name)
+            denoiser = load_model(base)
         except (ValueError, FileNotFoundError) as error:
             _error(str(error))
             return 2
         all_folders = all(Path(d).is_dir() for d in args.data)
         for data in (args.data if all_folders else [args.data]):
             records += evaluate(denoiser, data, args.sigma, method=name, gray=args.gray, blind=args.blind,
-                                tile=args.tile, quality=args.quality)
+                                tile=args.tile, quality=quality or args.quality)
     print(format_table(records))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -353,7 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_denoise)
 
     p = sub.add_parser("evaluate", help="PSNR/SSIM on a benchmark folder with the field's protocol")
-    p.add_argument("--model", nargs="+", help="shipped model names or .keras paths")
+    p.add_argument("--model", nargs="+", help="shipped model names or .keras paths; NAME:QUALITY (e.g. dncnn:fast) "
+                   "overrides --quality for that model")
     p.add_argument("--method", nargs="+", help="classical methods: bm3d, nlm, tv, wavelet, noisy")
     p.add_argument("--data", nargs="+", required=True,
                    help="folders of clean test images (each scored as a set), or image files/globs (one set)")
@@ -451,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="side-by-side figure of methods on a clean image with added noise")
     p.add_argument("clean", help="clean image")
     p.add_argument("--sigma", type=float, default=25.0)
-    p.add_argument("--methods", default="bm3d,dncnn", help="comma-separated models/methods")
+    p.add_argument("--methods", default="bm3d,dncnn", help="comma-separated models/methods, each optionally "
+                   "NAME:QUALITY (e.g. dncnn:fast; default quality: standard)")
     p.add_argument("--crop", type=int, nargs=3, metavar=("TOP", "LEFT", "SIZE"), help="zoomed region")
     p.add_argument("--gray", action="store_true")
     p.add_argument("-o", "--output", required=True, help="output PNG")

@@ -29,9 +29,11 @@ def detailed_crop(image: np.ndarray, size: int) -> tuple[int, int, int]:
 def comparison_figure(clean_path, sigma: float, methods, output, *, crop=None, gray=False, overwrite=False):
     """Noisy / each method / clean side by side with PSNR and SSIM, plus a zoomed crop.
 
-    Returns the figure path and ``[(method, psnr, ssim)]`` (noisy first).
+    ``methods``: names for :func:`imgdenoise.load_model`, each optionally with a quality suffix
+    (``"dncnn:fast"``). Returns the figure path and ``[(method, psnr, ssim)]`` (noisy first).
     """
     from imgdenoise import load_model
+    from imgdenoise.inference import DEFAULT_QUALITY, split_quality
 
     output = Path(output)
     if output.exists() and not overwrite:
@@ -43,7 +45,8 @@ def comparison_figure(clean_path, sigma: float, methods, output, *, crop=None, g
     rows = [("noisy", psnr(clean, noisy), ssim(clean, noisy))]
     panels = [(f"noisy (sigma {sigma:g})\n{rows[0][1]:.2f} dB / {rows[0][2]:.3f}", noisy)]
     for name in methods:
-        restored = load_model(name).denoise(noisy, sigma)
+        base, quality = split_quality(name)
+        restored = load_model(base).denoise(noisy, sigma, quality=quality or DEFAULT_QUALITY)
         rows.append((name, psnr(clean, restored), ssim(clean, restored)))
         panels.append((f"{name}\n{rows[-1][1]:.2f} dB / {rows[-1][2]:.3f}", restored))
     panels.append(("clean\nPSNR / SSIM", clean))

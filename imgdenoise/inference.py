@@ -44,6 +44,13 @@ DEFAULT_QUALITY = "standard"
 TRANSPOSE = 7  # the dihedral mode that swaps rows and columns
 
 
+def split_quality(name) -> tuple[str, str | None]:
+    """A method name with an optional quality suffix: ``"dncnn:fast"`` -> ``("dncnn", "fast")``;
+    without one (or with a colon that is part of a path) -> ``(name, None)``."""
+    base, colon, quality = str(name).rpartition(":")
+    return (base, quality) if colon and quality in QUALITIES else (str(name), None)
+
+
 def check_image(image) -> np.ndarray:
     """Validate an input array; returns (H, W, C) float32, or uint8/uint16 unchanged.
 

@@ -69,6 +69,23 @@ def test_evaluate_writes_json(tmp_path, image_folder, capsys):
     assert "| wavelet | images | 25 |" in capsys.readouterr().out
 
 
+def test_evaluate_quality_suffix_overrides_quality(tmp_path, tiny_model, image_folder):
+    out = tmp_path / "r.json"
+    fast = f"{tiny_model}:fast"
+    assert main(["evaluate", "--model", fast, str(tiny_model), "--data", str(image_folder), "--sigma", "25",
+                 "--quality", "best", "--json", str(out)]) == 0
+    records = {r["method"]: r for r in json.loads(out.read_text())}
+    assert set(records) == {fast, str(tiny_model)}
+    from imgdenoise import load_model
+    from imgdenoise.evaluate import evaluate
+
+    denoiser = load_model(str(tiny_model))
+    for name, quality in ((fast, "fast"), (str(tiny_model), "best")):
+        expected = evaluate(denoiser, image_folder, [25.0], method=name, quality=quality)[0]
+        assert records[name]["psnr"] == pytest.approx(expected["psnr"], abs=1e-9)
+    assert records[fast]["psnr"] != records[str(tiny_model)]["psnr"]
+
+
 def test_info_and_models(tmp_path, gray_image, capsys):
     noisy = gray_image + np.random.default_rng(0).normal(0, 0.1, gray_image.shape)
     src = write_image(tmp_path / "a.png", np.clip(noisy, 0, 1))

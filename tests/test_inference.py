@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from imgdenoise.inference import TRANSPOSE, Denoiser, Passes, _balanced_tile, _tile_starts, fuse_luminance
+from imgdenoise.inference import (
+    TRANSPOSE,
+    Denoiser,
+    Passes,
+    _balanced_tile,
+    _tile_starts,
+    fuse_luminance,
+    split_quality,
+)
 from tests.test_models import tiny_denoiser
 
 pytestmark = pytest.mark.backend
@@ -241,3 +249,13 @@ def test_any_array_and_sigma_give_a_clean_result_or_a_value_error():
         assert out.shape == array.shape and out.dtype == np.float32 and np.all(np.isfinite(out))
 
     check()
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("dncnn:fast", ("dncnn", "fast")), ("unet:best", ("unet", "best")), ("unet", ("unet", None)),
+    ("runs/a:b/best.keras", ("runs/a:b/best.keras", None)),
+    ("C:/models/m.keras:standard", ("C:/models/m.keras", "standard")),
+    ("unet:fastest", ("unet:fastest", None)),
+])
+def test_split_quality(name, expected):
+    assert split_quality(name) == expected
