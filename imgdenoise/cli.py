@@ -126,7 +126,7 @@ def cmd_denoise(args):
 
 def cmd_evaluate(args):
     from imgdenoise import load_model
-    from imgdenoise.evaluate import evaluate, format_table
+    from imgdenoise.evaluate import evaluate, format_table, method_labels
     from imgdenoise.inference import split_quality
 
     names = (args.model or []) + (args.method or [])
@@ -134,7 +134,7 @@ def cmd_evaluate(args):
         _error("give --model and/or --method")
         return 2
     records = []
-    for name in names:
+    for name, label in zip(names, method_labels(names)):
         base, quality = split_quality(name)
         try:
             denoiser = load_model(base)
@@ -143,7 +143,7 @@ def cmd_evaluate(args):
             return 2
         all_folders = all(Path(d).is_dir() for d in args.data)
         for data in (args.data if all_folders else [args.data]):
-            records += evaluate(denoiser, data, args.sigma, method=name, gray=args.gray, blind=args.blind,
+            records += evaluate(denoiser, data, args.sigma, method=label, gray=args.gray, blind=args.blind,
                                 tile=args.tile, quality=quality or args.quality)
     print(format_table(records))
     if args.json:

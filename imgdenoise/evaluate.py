@@ -19,6 +19,21 @@ from imgdenoise.metrics import psnr, ssim
 from imgdenoise.noise import add_protocol_noise
 
 
+def method_labels(names) -> list[str]:
+    """Labels for methods in tables and figures: each name as given, but a model file by its file
+    name (``runs/x/dncnn.keras:fast`` -> ``dncnn.keras:fast``) unless two labels would then clash."""
+    from imgdenoise.inference import split_quality
+
+    def short(name):
+        base, quality = split_quality(name)
+        if not Path(base).is_file():
+            return str(name)
+        return f"{Path(base).name}:{quality}" if quality else Path(base).name
+
+    labels = [short(n) for n in names]
+    return labels if len(set(labels)) == len(labels) else [str(n) for n in names]
+
+
 def load_benchmark(source, gray: bool = False) -> list[tuple[str, np.ndarray]]:
     """``(name, clean image)`` pairs of a folder, a file, a glob or a list of them; ``gray`` converts to luma."""
     from imgdenoise.batch import expand_inputs

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from imgdenoise.evaluate import method_labels
+from imgdenoise.inference import DEFAULT_QUALITY, split_quality
 from imgdenoise.io import read_image, to_channels, write_image
 from imgdenoise.metrics import psnr, ssim
 from imgdenoise.noise import add_protocol_noise
@@ -30,10 +32,10 @@ def comparison_figure(clean_path, sigma: float, methods, output, *, crop=None, g
     """Noisy / each method / clean side by side with PSNR and SSIM, plus a zoomed crop.
 
     ``methods``: names for :func:`imgdenoise.load_model`, each optionally with a quality suffix
-    (``"dncnn:fast"``). Returns the figure path and ``[(method, psnr, ssim)]`` (noisy first).
+    (``"dncnn:fast"``), labelled as :func:`imgdenoise.evaluate.method_labels` says. Returns the
+    figure path and ``[(label, psnr, ssim)]`` (noisy first).
     """
     from imgdenoise import load_model
-    from imgdenoise.inference import DEFAULT_QUALITY, split_quality
 
     output = Path(output)
     if output.exists() and not overwrite:
@@ -44,11 +46,11 @@ def comparison_figure(clean_path, sigma: float, methods, output, *, crop=None, g
     noisy = add_protocol_noise(clean, sigma)
     rows = [("noisy", psnr(clean, noisy), ssim(clean, noisy))]
     panels = [(f"noisy (sigma {sigma:g})\n{rows[0][1]:.2f} dB / {rows[0][2]:.3f}", noisy)]
-    for name in methods:
+    for name, label in zip(methods, method_labels(methods)):
         base, quality = split_quality(name)
         restored = load_model(base).denoise(noisy, sigma, quality=quality or DEFAULT_QUALITY)
-        rows.append((name, psnr(clean, restored), ssim(clean, restored)))
-        panels.append((f"{name}\n{rows[-1][1]:.2f} dB / {rows[-1][2]:.3f}", restored))
+        rows.append((label, psnr(clean, restored), ssim(clean, restored)))
+        panels.append((f"{label}\n{rows[-1][1]:.2f} dB / {rows[-1][2]:.3f}", restored))
     panels.append(("clean\nPSNR / SSIM", clean))
     region = tuple(crop) if crop else detailed_crop(clean, max(32, min(clean.shape[:2]) // 4))
     return plot_comparison(panels, output, crop=region), rows

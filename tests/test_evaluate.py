@@ -1,7 +1,7 @@
 import pytest
 
 from imgdenoise.classical import METHODS, ClassicalDenoiser
-from imgdenoise.evaluate import evaluate, format_table
+from imgdenoise.evaluate import evaluate, format_table, method_labels
 from imgdenoise.metrics import psnr
 from imgdenoise.noise import add_protocol_noise
 
@@ -58,3 +58,13 @@ def test_evaluation_is_reproducible_run_to_run(image_folder):
         return [(r["sigma"], r["psnr"], r["ssim"], [i["psnr"] for i in r["per_image"]]) for r in records]
 
     assert scores() == scores()
+
+
+def test_method_labels_shorten_model_files_unless_they_clash(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "best.keras").write_bytes(b"")
+    a, b = str(tmp_path / "a" / "best.keras"), str(tmp_path / "b" / "best.keras")
+    assert method_labels(["unet", f"{a}:fast", "bm3d"]) == ["unet", "best.keras:fast", "bm3d"]
+    assert method_labels([a, b]) == [a, b]  # both would read best.keras
+    assert method_labels([a, f"{a}:fast"]) == ["best.keras", "best.keras:fast"]
