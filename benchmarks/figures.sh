@@ -17,6 +17,10 @@ fi
 # with a zoomed crop and PSNR/SSIM per panel.
 "$bin" compare "$data/Set12/08.png" --sigma 25 --methods "bm3d,$dncnn:fast,unet" --gray \
   -o docs/figures/comparison-set12-08-sigma25.png --overwrite
+# Colour: noisy / CBM3D / U-Net one pass / U-Net default quality / clean on a Kodak24 image (no
+# colour DnCNN weights are at hand).
+"$bin" compare "$data/Kodak24/kodim23.png" --sigma 25 --methods bm3d,unet:fast,unet \
+  -o docs/figures/comparison-kodak24-23-sigma25.png --overwrite
 # PSNR versus sigma for each method on Set12.
 "$bin" evaluate --model unet "$dncnn:fast" --method bm3d --data "$data/Set12" --sigma 15 25 50 \
   --plot docs/figures/psnr-vs-sigma-set12.png --json docs/figures/psnr-vs-sigma-set12.json
