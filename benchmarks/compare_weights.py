@@ -19,15 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from inference_passes import SIGMAS, held_out, skimage_pictures  # noqa: E402
+from inference_passes import SIGMAS, held_out, mean_psnr, skimage_pictures  # noqa: E402
 from report import DATASETS  # noqa: E402
 
 from imgdenoise.inference import Denoiser, load_model  # noqa: E402
-from imgdenoise.metrics import psnr  # noqa: E402
-from imgdenoise.noise import add_protocol_noise  # noqa: E402
 
 
 def with_candidates(shipped: Denoiser, gray: str | None, colour: str | None) -> Denoiser:
@@ -41,11 +37,6 @@ def with_candidates(shipped: Denoiser, gray: str | None, colour: str | None) -> 
                 candidate.card = {**candidate.card, "luminance_weight": weight}
             variants[channels] = candidate
     return Denoiser(variants, name=shipped.name)
-
-
-def mean_psnr(denoiser: Denoiser, images, sigma: float, quality: str) -> float:
-    return float(np.mean([psnr(clean, np.clip(denoiser.denoise(add_protocol_noise(clean, sigma), sigma,
-                                                                  quality=quality), 0, 1)) for clean in images]))
 
 
 def main():

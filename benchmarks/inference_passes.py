@@ -50,6 +50,12 @@ def held_out(folder: Path, fraction: float, channels: int) -> list[np.ndarray]:
     return load_images(paths[len(paths) - max(1, int(len(paths) * fraction)):], channels)
 
 
+def mean_psnr(denoiser, images, sigma: float, quality: str) -> float:
+    """Mean PSNR (dB) of ``denoiser`` at ``quality`` on ``images`` with protocol noise of ``sigma``."""
+    return float(np.mean([psnr(clean, np.clip(denoiser.denoise(add_protocol_noise(clean, sigma), sigma,
+                                                                  quality=quality), 0, 1)) for clean in images]))
+
+
 def weight_rows(denoiser, images) -> tuple[str, float]:
     """Markdown rows of mean PSNR per luminance weight and sigma, and the best weight (mean over sigmas)."""
     scores = np.zeros((len(SIGMAS), len(WEIGHTS)))
@@ -77,11 +83,7 @@ def quality_rows(denoiser, sets: dict) -> str:
              "|---|---|---|" + "---|" * len(SIGMAS)]
     for label, images in sets.items():
         for quality in QUALITIES:
-            cells = []
-            for sigma in SIGMAS:
-                values = [psnr(clean, np.clip(denoiser.denoise(add_protocol_noise(clean, sigma), sigma,
-                                                                quality=quality), 0, 1)) for clean in images]
-                cells.append(f"{np.mean(values):.3f}")
+            cells = [f"{mean_psnr(denoiser, images, sigma, quality):.3f}" for sigma in SIGMAS]
             passes = denoiser.passes(images[0].shape[-1], quality).count
             lines.append(f"| {label} | {quality} | {passes} | " + " | ".join(cells) + " |")
             print(lines[-1], flush=True)
