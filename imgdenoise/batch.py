@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imgdenoise.inference import DEFAULT_MAX_MEMORY, DEFAULT_QUALITY, estimate_image_sigma, pixel_scale, tile_for_budget
+from imgdenoise.inference import DEFAULT_MAX_MEMORY, DEFAULT_QUALITY, pixel_scale, tile_for_budget
 
 
 def expand_inputs(inputs) -> list[Path]:
@@ -62,9 +62,8 @@ def denoise_file(denoiser, src, dst, *, sigma=None, overwrite: bool = False, max
     if dst.exists() and not overwrite:
         raise FileExistsError(f"{dst}: output already exists (use overwrite to replace it)")
     image = read_image(src, max_pixels=max_pixels or DEFAULT_MAX_PIXELS, native=True)
-    used_sigma = sigma
-    if used_sigma is None and denoiser.noise_conditional:
-        used_sigma = estimate_image_sigma(image.pixels)
+    denoiser = denoiser.for_sigma(sigma)
+    used_sigma = denoiser.noise_level(image.pixels) if sigma is None else sigma
     start = time.perf_counter()
     _denoise_to_file(denoiser, image, used_sigma, dst, overwrite, **kwargs)
     return {"input": str(src), "output": str(dst), "size": image.pixels.shape, "sigma": used_sigma,
@@ -110,6 +109,7 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
     from imgdenoise.io import DEFAULT_MAX_PIXELS, read_image, write_image
 
     jobs = [(Path(src), Path(dst)) for src, dst in jobs]
+    denoiser = denoiser.for_sigma(sigma)  # the network that runs, and whose noise level is reported
     limit = max_pixels or DEFAULT_MAX_PIXELS
     can_batch = hasattr(denoiser, "denoise_batch") and kwargs.get("tile") in (None, "auto")
     quality = kwargs.get("quality", DEFAULT_QUALITY)
@@ -121,10 +121,7 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
             return None, Skipped(f"{dst}: exists (overwrite to redo it)")
         remove_stale_temporaries(dst)
         image = read_image(src, max_pixels=limit, native=True)
-        used = sigma
-        if used is None and denoiser.noise_conditional:
-            used = estimate_image_sigma(image.pixels)
-        return image, used
+        return image, denoiser.noise_level(image.pixels) if sigma is None else sigma
 
     def summary(src, dst, image, used, seconds):
         return {"input": str(src), "output": str(dst), "size": image.pixels.shape, "sigma": used, "seconds": seconds}
@@ -153,7 +150,8 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
             start = time.perf_counter()
             try:
                 outputs = denoiser.denoise_batch([g[2].pixels for g in group], [g[3] for g in group],
-                                                 max_memory=max_memory, quality=quality)
+                                                 max_memory=max_memory, quality=quality,
+                                                 strength=kwargs.get("strength", 1.0))
                 if outputs is None:  # channels to adapt: one image at a time
                     outputs = [denoiser.denoise(g[2].pixels, g[3], max_memory=max_memory, **kwargs) for g in group]
             except Exception as error:  # noqa: BLE001 - reported per file

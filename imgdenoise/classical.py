@@ -64,6 +64,13 @@ class ClassicalDenoiser:
         self.name = name
         self.card = {"architecture": {"name": name}, "classical": True}
 
+    def for_sigma(self, sigma) -> "ClassicalDenoiser":
+        return self
+
+    def noise_level(self, image: np.ndarray) -> float:
+        """The noise level (0-255) this method uses when not told one."""
+        return estimate_sigma(np.asarray(image, np.float32))
+
     def denoise(self, image: np.ndarray, sigma=None, **_) -> np.ndarray:
         """Denoise (H, W, C) float32 in [0, 1]; ``sigma`` (0-255) estimated when None."""
         image = np.asarray(image, np.float32)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from imgdenoise.inference import DEFAULT_QUALITY, QUALITIES
+from imgdenoise.noise import TRAINING_NOISES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -29,6 +30,15 @@ def _model_config(items):
     return config
 
 
+def _strength(text: str) -> float:
+    from imgdenoise.inference import check_strength
+
+    try:
+        return check_strength(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
@@ -44,7 +54,7 @@ def cmd_train(args):
         model=args.model, model_config=_model_config(args.model_config),
         train=(args.train[0] if len(args.train) == 1 else args.train) if args.train else "",
         val=args.val, val_fraction=args.val_fraction,
-        paired=args.paired, channels=3 if args.color else 1, sigma=_sigma_range(args.sigma),
+        paired=args.paired, channels=3 if args.color else 1, sigma=_sigma_range(args.sigma), noise=args.noise,
         val_sigmas=tuple(args.val_sigmas) if args.val_sigmas else None, loss=args.loss,
         patch_size=args.patch_size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps, learning_rate=args.lr, schedule=args.schedule, ema=args.ema,
@@ -103,7 +113,8 @@ def cmd_denoise(args):
     jobs = [(src, output_path_for(src, args.output, many)) for src in sources]
     results = denoise_files(denoiser, jobs, sigma=args.sigma, overwrite=args.overwrite, max_pixels=args.max_pixels,
                             batch_size=args.batch_size, max_memory=int(args.max_memory * 2**30),
-                            tile=args.tile or "auto", overlap=args.overlap, quality=args.quality)
+                            tile=args.tile or "auto", overlap=args.overlap, quality=args.quality,
+                            strength=args.strength)
     for src, result in tqdm(results, total=len(jobs), desc="denoising", unit="img",
                             disable=len(jobs) < 2 or args.quiet):
         if isinstance(result, Exception):  # one bad file must not stop the batch
@@ -126,13 +137,31 @@ def cmd_denoise(args):
 
 def cmd_evaluate(args):
     from imgdenoise import load_model
-    from imgdenoise.evaluate import evaluate, format_table, method_labels
+    from imgdenoise.evaluate import evaluate, evaluate_paired, format_table, load_pairs, method_labels
     from imgdenoise.inference import split_quality
 
     names = (args.model or []) + (args.method or [])
     if not names:
         _error("give --model and/or --method")
         return 2
+    if bool(args.data) == bool(args.paired):
+        _error("give --data (clean images, noise added) or --paired (real noisy/clean pairs), not both")
+        return 2
+    paired = {}
+    for root in args.paired or []:
+        try:
+            pairs, problems = load_pairs(root, gray=args.gray)
+        except ValueError as error:
+            _error(str(error))
+            return 2
+        for problem in problems:
+            print(f"skipped: {problem}", file=sys.stderr)
+        if pairs:
+            paired[root] = pairs
+    if args.paired and not paired:
+        _error("no usable noisy/clean pairs")
+        return 2
+    sigmas = args.sigma or ([] if args.paired else [25.0])
     records = []
     for name, label in zip(names, method_labels(names)):
         base, quality = split_quality(name)
@@ -141,10 +170,14 @@ def cmd_evaluate(args):
         except (ValueError, FileNotFoundError) as error:
             _error(str(error))
             return 2
-        all_folders = all(Path(d).is_dir() for d in args.data)
-        for data in (args.data if all_folders else [args.data]):
-            records += evaluate(denoiser, data, args.sigma, method=label, gray=args.gray, blind=args.blind,
-                                tile=args.tile, quality=quality or args.quality)
+        options = dict(tile=args.tile, quality=quality or args.quality)
+        for root, pairs in paired.items():
+            for sigma in sigmas or [None]:  # no --sigma: blind
+                records.append(evaluate_paired(denoiser, pairs, method=label, dataset=Path(root).name,
+                                               sigma=sigma, **options))
+        all_folders = all(Path(d).is_dir() for d in args.data or [])
+        for data in (args.data if all_folders else [args.data]) if args.data else []:
+            records += evaluate(denoiser, data, sigmas, method=label, gray=args.gray, blind=args.blind, **options)
     print(format_table(records))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -220,21 +253,27 @@ def cmd_models(args):
 
 
 def cmd_info(args):
+    from imgdenoise import load_model
     from imgdenoise.io import read_image
-    from imgdenoise.noise import estimate_sigma
 
+    try:
+        estimator = load_model(args.model).for_sigma(None)  # what blind denoising would use
+    except (ValueError, FileNotFoundError) as error:
+        _error(str(error))
+        return 2
     status = 0
     for path in args.images:
         try:
             image = read_image(path)
+            level = estimator.noise_level(image.pixels)
         except (ValueError, OSError) as error:
             _error(str(error))
             status = 1
             continue
         h, w, c = image.pixels.shape
         mode = {1: "gray", 3: "RGB"}[c] + ("+alpha" if image.alpha is not None else "")
-        print(f"{path}: {w}x{h} {mode}, {image.bit_depth}-bit {image.format}, "
-              f"estimated noise sigma {estimate_sigma(image.pixels):.1f} (0-255)")
+        noise = "n/a" if level is None else f"{level:.1f} (0-255, as {estimator.name} reads it)"
+        print(f"{path}: {w}x{h} {mode}, {image.bit_depth}-bit {image.format}, estimated noise sigma {noise}")
     return status
 
 
@@ -339,7 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
     _add_denoise_options(p)
     _add_quality_option(p)
-    p.add_argument("--sigma", type=float, default=None, help="noise sigma (0-255); default: estimated per image")
+    p.add_argument("--sigma", type=float, default=None,
+                   help="noise sigma (0-255); default: estimated per image (the default model then uses its "
+                        "real-photo network)")
+    p.add_argument("--strength", type=_strength, default=1.0,
+                   help="how much noise to remove: 0 returns the input, 1 (default) the model's estimate, "
+                        "above 1 (up to 4) removes more")
     p.add_argument("--batch-size", type=int, default=8, help="same-size small images denoised together")
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="ray: spread the files over Ray Data workers (inputs may be URIs: s3://, gs://, ...)")
@@ -358,9 +402,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", nargs="+", help="shipped model names or .keras paths; NAME:QUALITY (e.g. dncnn:fast) "
                    "overrides --quality for that model")
     p.add_argument("--method", nargs="+", help="classical methods: bm3d, nlm, tv, wavelet, noisy")
-    p.add_argument("--data", nargs="+", required=True,
+    p.add_argument("--paired", nargs="+", metavar="DIR",
+                   help="real pairs: DIR/noisy/ and DIR/clean/ matched by file name; nothing added, blind "
+                        "unless --sigma is given")
+    p.add_argument("--data", nargs="+",
                    help="folders of clean test images (each scored as a set), or image files/globs (one set)")
-    p.add_argument("--sigma", type=float, nargs="+", default=[25.0])
+    p.add_argument("--sigma", type=float, nargs="+", default=None,
+                   help="noise sigma(s) added to --data (default 25); with --paired, told to every method")
     p.add_argument("--gray", action="store_true", help="convert colour images to gray (luma)")
     p.add_argument("--blind", action="store_true", help="do not tell the methods sigma (they estimate it)")
     p.add_argument("--tile", type=int, default=None)
@@ -380,8 +428,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--color", action="store_true", help="train an RGB model (default: gray)")
     p.add_argument("--sigma", type=float, nargs="+", default=[25.0], metavar="S",
                    help="noise sigma (0-255), or LOW HIGH for a blind range")
+    p.add_argument("--noise", default="gaussian", choices=TRAINING_NOISES,
+                   help="training noise: gaussian (AWGN in --sigma), or realistic (camera pipeline, correlated "
+                        "noise and JPEG; --sigma bounds its Gaussian parts)")
     p.add_argument("--val-sigmas", type=float, nargs="+", help="sigmas of the fixed validation noise")
-    p.add_argument("--loss", default=None, choices=["mse", "l1", "charbonnier", "bce", "ssim"],
+    p.add_argument("--loss", default=None, choices=["mse", "l1", "charbonnier", "bce", "ssim", "log-l1"],
                    help="default mse; with --resume, switches the run's loss (optimizer state kept)")
     p.add_argument("--patch-size", type=int, default=64)
     p.add_argument("--batch-size", type=int, default=16)
@@ -449,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="size, mode, bit depth and estimated noise level of images")
     p.add_argument("images", nargs="+")
+    p.add_argument("--model", default="default",
+                   help="whose noise estimate to report (the level blind `denoise --model` uses)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("compare", help="side-by-side figure of methods on a clean image with added noise")

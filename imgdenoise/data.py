@@ -133,11 +133,12 @@ class PatchDataset(keras.utils.PyDataset):
 
 
 def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=False, seed=0,
-                   noisy_images=None):
+                   noisy_images=None, noise=None):
     """A fixed validation batch: one centre crop per image, noise drawn once.
 
     ``sigmas`` (0-255) are assigned to the images in turn, so a blind model is
-    validated across its range. Returns ``(inputs, clean)`` for ``model.fit``.
+    validated across its range; a ``noise`` model (:mod:`imgdenoise.noise`), when
+    given, is drawn instead, seeded. Returns ``(inputs, clean)`` for ``model.fit``.
     """
     size = min(crop, *(min(im.shape[:2]) for im in images))
     size -= size % multiple
@@ -150,7 +151,9 @@ def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=Fa
 
     clean = np.stack([centre(im) for im in images]).astype(np.float32)
     rng = np.random.default_rng(seed)
-    if noisy_images is None:
+    if noise is not None and noisy_images is None:
+        noisy, sigma = noise(clean, rng)
+    elif noisy_images is None:
         sigma = np.array([sigmas[i % len(sigmas)] for i in range(len(images))], np.float32)
         noisy = clean + rng.standard_normal(clean.shape, dtype=np.float32) * (sigma / 255.0)[:, None, None, None]
     else:
@@ -160,3 +163,29 @@ def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=Fa
         sigma_map = np.broadcast_to((sigma / 255.0)[:, None, None, None], clean.shape[:3] + (1,))
         return (noisy, np.ascontiguousarray(sigma_map, np.float32)), clean
     return noisy, clean
+
+
+class LevelTargets(keras.utils.PyDataset):
+    """A noise-conditional :class:`PatchDataset`'s batches as ``(noisy, level)`` for a noise-level
+    estimator: ``level`` (N, 1) is each patch's noise level / 255."""
+
+    def __init__(self, patches: PatchDataset, **kwargs):
+        super().__init__(**kwargs)
+        if not patches.noise_conditional:
+            raise ValueError("LevelTargets needs a noise-conditional PatchDataset (it reads the sigma maps)")
+        self.patches = patches
+
+    def __len__(self):
+        return len(self.patches)
+
+    def set_epoch(self, epoch: int):
+        self.patches.set_epoch(epoch)
+
+    def __getitem__(self, index):
+        return level_targets(self.patches[index])
+
+
+def level_targets(batch):
+    """``((noisy, sigma_map), clean)`` -> ``(noisy, sigma_map[:, 0, 0])``: the targets of a noise-level estimator."""
+    (noisy, sigma_map), _ = batch
+    return noisy, np.ascontiguousarray(sigma_map[:, 0, 0, :])

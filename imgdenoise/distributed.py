@@ -140,14 +140,12 @@ class DenoiseWorker:
                 "loads": [self.loads] * len(statuses)}
 
     def _denoise_one(self, source: str, target: str):
-        from imgdenoise.inference import estimate_image_sigma
         from imgdenoise.io import DEFAULT_MAX_PIXELS, decode_image, encode_image
 
         image = decode_image(_read_bytes(source), source, max_pixels=self.max_pixels or DEFAULT_MAX_PIXELS)
-        sigma = self.sigma
-        if sigma is None and self.denoiser.noise_conditional:
-            sigma = estimate_image_sigma(image.pixels)
-        clean = self.denoiser.denoise(image.pixels, sigma, quality=self.quality)
+        denoiser = self.denoiser.for_sigma(self.sigma)
+        sigma = denoiser.noise_level(image.pixels) if self.sigma is None else self.sigma
+        clean = denoiser.denoise(image.pixels, sigma, quality=self.quality)
         fmt = image.format if Path(target).suffix.lower() in ("", Path(source).suffix.lower()) else None
         if fmt is None:
             from imgdenoise.io import image_format

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from imgdenoise.estimator import ESTIMATE_CROP, central_crop
 from imgdenoise.noise import estimate_sigma
 from imgdenoise.transforms import dihedral, inverse_dihedral
 
@@ -38,7 +39,6 @@ DEFAULT_OVERLAP = 64
 DEFAULT_MAX_MEMORY = 512 << 20  # bytes of activations one forward pass may use (automatic tiling)
 RUNTIMES = ("keras", "xla", "eager", "bf16", "onnx")
 DEFAULT_RUNTIME = "keras"
-ESTIMATE_CROP = 1024  # sigma of larger images is estimated on a central crop of this size
 QUALITIES = ("fast", "standard", "best")
 DEFAULT_QUALITY = "standard"
 TRANSPOSE = 7  # the dihedral mode that swaps rows and columns
@@ -81,10 +81,7 @@ def pixel_scale(image: np.ndarray) -> float:
 def estimate_image_sigma(image: np.ndarray) -> float:
     """:func:`~imgdenoise.noise.estimate_sigma` of ``image`` (any size, float or integer);
     images larger than ``ESTIMATE_CROP`` a side are measured on their central crop."""
-    h, w = image.shape[:2]
-    top, left = max(0, (h - ESTIMATE_CROP) // 2), max(0, (w - ESTIMATE_CROP) // 2)
-    crop = image[top:top + ESTIMATE_CROP, left:left + ESTIMATE_CROP]
-    return estimate_sigma(crop.astype(np.float32) * pixel_scale(image))
+    return estimate_sigma(central_crop(image).astype(np.float32) * pixel_scale(image))
 
 
 def check_sigma(sigma, shape) -> float | np.ndarray:
@@ -98,6 +95,37 @@ def check_sigma(sigma, shape) -> float | np.ndarray:
     if sigma.shape[:2] != tuple(shape[:2]) or sigma.size != shape[0] * shape[1]:
         raise ValueError(f"sigma map of shape {sigma.shape} does not match image of shape {tuple(shape)}")
     return sigma.reshape(shape[0], shape[1], 1)
+
+
+MAX_STRENGTH = 4.0
+
+
+def check_strength(strength, noise_conditional: bool = True) -> float:
+    """A validated denoising strength.
+
+    0 returns the input unchanged, 1 is the denoiser's own estimate, values in between blend the
+    two linearly (``noisy + strength * (denoised - noisy)``); above 1 (up to :data:`MAX_STRENGTH`),
+    a noise-conditional network is told a noise level ``strength`` times the one given or
+    estimated, and so removes more (and smooths more). Networks that are not noise-conditional
+    cannot go above 1.
+    """
+    try:
+        strength = float(strength)
+    except (TypeError, ValueError):
+        raise ValueError(f"strength must be a number in [0, {MAX_STRENGTH:g}], got {strength!r}") from None
+    if not 0 <= strength <= MAX_STRENGTH:
+        raise ValueError(f"strength must be within [0, {MAX_STRENGTH:g}] (1: the default), got {strength:g}")
+    if strength > 1 and not noise_conditional:
+        raise ValueError(f"strength {strength:g} above 1 needs a noise-conditional model (it raises the noise "
+                         "level the network is told); this one takes none")
+    return strength
+
+
+def _stronger(sigma, strength: float):
+    """``sigma`` (a number or a map, 0-255) scaled by ``strength`` when it is above 1, capped at 255."""
+    if strength <= 1:
+        return sigma
+    return min(255.0, sigma * strength) if isinstance(sigma, float) else np.minimum(sigma * strength, 255.0)
 
 
 def _reflect(index: np.ndarray, size: int) -> np.ndarray:
@@ -286,14 +314,38 @@ class Denoiser:
     adapts the image (colour through a gray model: the channels as a batch; gray through a
     colour model: replicated, then averaged). A colour card's ``luminance_weight`` (set when the
     weight was chosen on validation images) lets the gray network refine colour images' luminance.
+
+    Blind use (sigma None): ``estimator`` (a :class:`~imgdenoise.estimator.LevelEstimator`) reads the
+    noise level, or, without one, the classical :func:`estimate_image_sigma`. ``blind``: another
+    denoiser that takes over whenever sigma is not given (the default model: the real-photo
+    network blind, the Gaussian networks at a given sigma).
     """
 
-    def __init__(self, variants: dict, name: str | None = None, runtime: str = DEFAULT_RUNTIME):
+    def __init__(self, variants: dict, name: str | None = None, runtime: str = DEFAULT_RUNTIME,
+                 estimator=None, blind: Denoiser | None = None):
         if not variants:
             raise ValueError("a Denoiser needs at least one model")
         self.variants = {channels: v if isinstance(v, Variant) else KerasVariant(*v, runtime=runtime)
                          for channels, v in variants.items()}
         self.name = name or self.card["architecture"]["name"]
+        self.estimator, self.blind = estimator, blind
+
+    def for_sigma(self, sigma) -> Denoiser:
+        """The denoiser that handles a call with ``sigma``: ``blind`` when sigma is None and there is one,
+        else this one. Callers that report the level used call ``for_sigma(None).noise_level(image)`` and
+        pass that level to the same denoiser, so the image is read once."""
+        return self.blind if sigma is None and self.blind is not None else self
+
+    def noise_level(self, image) -> float | None:
+        """The noise level (0-255) blind denoising of ``image`` uses (the value reported as the sigma
+        used), or None for a network that is not noise-conditional. ``image`` as :meth:`denoise`."""
+        router = self.for_sigma(None)
+        if router is not self:
+            return router.noise_level(image)
+        if not self.noise_conditional:
+            return None
+        image = check_image(image)
+        return self.estimator.estimate(image) if self.estimator is not None else estimate_image_sigma(image)
 
     @property
     def card(self) -> dict:
@@ -321,11 +373,15 @@ class Denoiser:
         return Passes((0,), weight) if fuse else Passes((0, TRANSPOSE))
 
     def denoise(self, image, sigma=None, *, quality: str = DEFAULT_QUALITY, tile: int | str | None = "auto",
-                overlap: int = DEFAULT_OVERLAP, max_memory: int = DEFAULT_MAX_MEMORY) -> np.ndarray:
+                overlap: int = DEFAULT_OVERLAP, max_memory: int = DEFAULT_MAX_MEMORY,
+                strength: float = 1.0) -> np.ndarray:
         """Denoise ``image`` (H, W[, C]) in [0, 1]; returns the same shape, float32 in [0, 1].
 
         Args:
-            sigma: noise level on the 0-255 scale (number or (H, W) map); None estimates it.
+            sigma: noise level on the 0-255 scale (number or (H, W) map); None estimates it
+                (:meth:`noise_level`).
+            strength: how much noise to remove (see :func:`check_strength`): 0 returns the input,
+                1 (the default) the denoiser's estimate, above 1 removes more.
             quality: ``fast`` (one network pass), ``standard`` (two, fused) or ``best`` (the
                 standard passes under the 8 flips and rotations, 8x the time); see :data:`QUALITIES`.
             tile: process in tiles of at most this size (pixels) with ``overlap`` pixels of
@@ -336,29 +392,42 @@ class Denoiser:
         image = check_image(image)
         out = np.empty(image.shape, np.float32)
         for top, rows in self.denoise_rows(image, sigma, quality=quality, tile=tile, overlap=overlap,
-                                           max_memory=max_memory):
+                                           max_memory=max_memory, strength=strength):
             out[top:top + len(rows)] = rows
         return out[..., 0] if squeeze else out
 
     def denoise_rows(self, image, sigma=None, *, quality: str = DEFAULT_QUALITY, tile: int | str | None = "auto",
-                     overlap: int = DEFAULT_OVERLAP, max_memory: int = DEFAULT_MAX_MEMORY):
+                     overlap: int = DEFAULT_OVERLAP, max_memory: int = DEFAULT_MAX_MEMORY, strength: float = 1.0):
         """Denoise band by band: yields ``(first_row, rows)`` in order, ``rows`` (h, W, C) float32
         in [0, 1], together covering the image once. Arguments as :meth:`denoise`; ``image`` may
         also be uint8/uint16 (H, W, C), read lazily (e.g. a memory map) one tile at a time.
 
         Memory: one row of tiles of activations plus two bands of output, whatever the image size.
         """
+        router = self.for_sigma(sigma)
+        if router is not self:
+            yield from router.denoise_rows(image, sigma, quality=quality, tile=tile, overlap=overlap,
+                                           max_memory=max_memory, strength=strength)
+            return
         image = check_image(image)
+        strength = check_strength(strength, self.noise_conditional)
         variant = self._variant(image.shape[-1])
         passes = self.passes(image.shape[-1], quality)
         sigma_value = None
         if variant.noise_conditional:
-            sigma_value = check_sigma(estimate_image_sigma(image) if sigma is None else sigma, image.shape)
+            sigma_value = check_sigma(self.noise_level(image) if sigma is None else sigma, image.shape)
+            sigma_value = _stronger(sigma_value, strength)
         if tile == "auto":  # a gray network takes a colour image's channels as one batch
             batch = image.shape[-1] if variant.channels == 1 else 1
             tile = tile_for_budget(variant.width, image.shape[:2], max_memory // batch)
-        yield from _tiled_rows(lambda x, s: self._run(variant, x[None], None if s is None else s[None], passes)[0],
-                               image, sigma_value, tile, overlap, variant.multiple)
+        scale = np.float32(pixel_scale(image))
+        for top, rows in _tiled_rows(
+                lambda x, s: self._run(variant, x[None], None if s is None else s[None], passes)[0],
+                image, sigma_value, tile, overlap, variant.multiple):
+            if strength < 1:
+                noisy = image[top:top + len(rows)].astype(np.float32) * scale
+                rows = noisy + np.float32(strength) * (rows - noisy)
+            yield top, np.clip(rows, 0.0, 1.0)
 
     def _run(self, variant: Variant, x: np.ndarray, s: np.ndarray | None, passes: Passes) -> np.ndarray:
         """Denoise a batch (N, h, w, C) (sigma maps (N, h, w, 1) or None) with ``passes``."""
@@ -375,14 +444,24 @@ class Denoiser:
         return total / len(passes.modes)
 
     def denoise_batch(self, images, sigmas=None, *, quality: str = DEFAULT_QUALITY,
-                      max_memory: int = DEFAULT_MAX_MEMORY) -> list[np.ndarray] | None:
+                      max_memory: int = DEFAULT_MAX_MEMORY, strength: float = 1.0) -> list[np.ndarray] | None:
         """Denoise same-shape images together (one forward pass per network pass); returns float32
         (H, W, C) arrays in [0, 1], or None when they cannot share one (channels to adapt, too big
-        for ``max_memory``).
+        for ``max_memory``, some sigmas given and some not on a routing denoiser).
 
         ``images``: (H, W, C) arrays, float in [0, 1] or uint8/uint16; ``sigmas``: one sigma
-        (0-255) per image, None entries estimated.
+        (0-255) per image, None entries estimated (:meth:`noise_level`); ``strength`` as :meth:`denoise`.
         """
+        sigmas = [None] * len(images) if sigmas is None else list(sigmas)
+        if self.blind is not None:
+            given = {s is None for s in sigmas}
+            if len(given) > 1:
+                return None
+            router = self.for_sigma(sigmas[0])
+            if router is not self:
+                return router.denoise_batch(images, sigmas, quality=quality, max_memory=max_memory,
+                                            strength=strength)
+        strength = check_strength(strength, self.noise_conditional)
         images = [check_image(image) for image in images]
         h, w, channels = images[0].shape
         variant = self._variant(channels)
@@ -390,16 +469,19 @@ class Denoiser:
                 or tile_for_budget(variant.width, (h, w * len(images)), max_memory) is not None):
             return None
         passes = self.passes(channels, quality)
-        sigmas = [None] * len(images) if sigmas is None else sigmas
         padded_h, padded_w = h + (-h % variant.multiple), w + (-w % variant.multiple)
         batch = np.stack([_window(image, 0, 0, padded_h, padded_w, pixel_scale(image)) for image in images])
         maps = None
         if variant.noise_conditional:
-            values = [check_sigma(estimate_image_sigma(im) if s is None else s, im.shape)
+            values = [_stronger(check_sigma(self.noise_level(im) if s is None else s, im.shape), strength)
                       for im, s in zip(images, sigmas)]
             maps = np.stack([np.full((padded_h, padded_w, 1), v / 255.0, np.float32) if isinstance(v, float)
                              else _window(v, 0, 0, padded_h, padded_w, 1 / 255.0) for v in values])
-        return list(self._run(variant, batch, maps, passes)[:, :h, :w])
+        out = self._run(variant, batch, maps, passes)[:, :h, :w]
+        if strength < 1:
+            noisy = batch[:, :h, :w]
+            out = noisy + np.float32(strength) * (out - noisy)
+        return list(np.clip(out, 0.0, 1.0))
 
 
 def fuse_luminance(colour: np.ndarray, luminance: np.ndarray, weight: float) -> np.ndarray:
@@ -475,32 +557,55 @@ def _tiled_rows(run_tile, image: np.ndarray, sigma, tile: int | None, overlap: i
 DEFAULT_MODEL = "default"
 
 
-def _shipped_variants(name: str, runtime: str = DEFAULT_RUNTIME) -> dict[int, Variant]:
-    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained, shipped_cards
+def _shipped_denoiser(name: str, runtime: str = DEFAULT_RUNTIME) -> Denoiser | None:
+    """The shipped denoiser ``name`` (see :func:`~imgdenoise.pretrained.resolve_shipped`), or None.
 
-    cards = shipped_cards()
+    ``default`` is the weights marked default; when their card names a ``known_sigma_model``, the
+    default routes: blind calls to those weights (with their family), calls with a sigma to that model.
+    """
+    from imgdenoise.pretrained import default_stem, family, resolve_shipped, shipped_cards
+
     if name == DEFAULT_MODEL:
-        defaults = [stem for stem, card in cards.items() if card.get("default")] or list(cards)
-        if not defaults:
-            return {}
-        name = cards[defaults[0]]["architecture"]["name"]
+        stem = default_stem()
+        if stem is None:
+            return None
+        blind = _shipped_denoiser(family(shipped_cards()[stem]), runtime)
+        known = shipped_cards()[stem].get("known_sigma_model")
+        if not known:
+            blind.name = DEFAULT_MODEL
+            return blind
+        routed = _shipped_denoiser(known, runtime)
+        return Denoiser(routed.variants, name=DEFAULT_MODEL, estimator=routed.estimator, blind=blind)
+    stems = resolve_shipped(name)
+    if not stems:
+        return None
+    cards = shipped_cards()
     variants = {}
-    for stem, card in cards.items():
-        if card["architecture"]["name"] != name:
-            continue
-        if runtime == "onnx":
-            from imgdenoise.pretrained import cached_onnx
+    for stem in stems:
+        variants.setdefault(int(cards[stem]["channels"]), _shipped_variant(stem, runtime))
+    estimator_stem = cards[stems[0]].get("level_estimator")
+    estimator = None
+    if estimator_stem:
+        from imgdenoise.estimator import load_level_estimator
 
-            variants[int(card["channels"])] = OnnxVariant(cached_onnx(stem))
-        else:
-            model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
-            variants[int(card["channels"])] = KerasVariant(model, card, runtime)
-    return variants
+        estimator = load_level_estimator(estimator_stem)
+    return Denoiser(variants, name=name, estimator=estimator)
+
+
+def _shipped_variant(stem: str, runtime: str) -> Variant:
+    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained
+
+    if runtime == "onnx":
+        from imgdenoise.pretrained import cached_onnx
+
+        return OnnxVariant(cached_onnx(stem))
+    model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
+    return KerasVariant(model, card, runtime)
 
 
 def load_model(name_or_path="default", runtime: str = DEFAULT_RUNTIME):
-    """Load a denoiser: a shipped name (``unet``, ``dncnn``, ``seed``, ``default``), a
-    ``.keras`` file (its ``.json`` model card beside it is used when present), a card ``.json``,
+    """Load a denoiser: a shipped name (``default``, a family such as ``unet``, or one weight's
+    stem such as ``unet-color``: :func:`~imgdenoise.pretrained.shipped_names`), a ``.keras`` file (its ``.json`` model card beside it is used when present), a card ``.json``,
     an exported ``.onnx`` file (runs on ONNX Runtime), or a classical method (``bm3d``,
     ``nlm``, ``tv``, ``wavelet``, ``noisy``).
 
@@ -527,15 +632,14 @@ def load_model(name_or_path="default", runtime: str = DEFAULT_RUNTIME):
     if path.suffix == ".keras":
         model, card = _load_keras_file(path)
         return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime)
-    variants = _shipped_variants(text, runtime)
-    if not variants:
+    denoiser = _shipped_denoiser(text, runtime)
+    if denoiser is None:
         from imgdenoise.models import list_models
-        from imgdenoise.pretrained import shipped_cards
+        from imgdenoise.pretrained import shipped_names
 
-        shipped = sorted({c["architecture"]["name"] for c in shipped_cards().values()})
-        raise ValueError(f"no shipped weights for model {text!r}; shipped: {', '.join(shipped) or 'none'} "
+        raise ValueError(f"no shipped weights for model {text!r}; shipped: {', '.join(shipped_names())} "
                          f"(registered architectures: {', '.join(list_models())}); or give a .keras path")
-    return Denoiser(variants)
+    return denoiser
 
 
 def _load_keras_file(path: Path):

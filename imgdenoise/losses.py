@@ -55,7 +55,15 @@ def ssim_l1(y_true, y_pred, alpha: float = 0.84):
     return alpha * (1.0 - ssim_index(y_true, y_pred)) + (1.0 - alpha) * l1(y_true, y_pred)
 
 
-LOSSES = {"mse": mse, "l1": l1, "charbonnier": charbonnier, "bce": bce, "ssim": ssim_l1}
+@keras.saving.register_keras_serializable(package="imgdenoise")
+def log_l1(y_true, y_pred, floor: float = 0.5 / 255.0):
+    """``|log(y_pred + floor) - log(y_true + floor)|``: the relative error of a noise-level
+    estimate (N, 1), so a level of 2 read as 4 costs as much as 10 read as 20."""
+    y_true, y_pred = _f32(y_true, y_pred)
+    return per_image_mean(ops.abs(ops.log(y_pred + floor) - ops.log(y_true + floor)))
+
+
+LOSSES = {"mse": mse, "l1": l1, "charbonnier": charbonnier, "bce": bce, "ssim": ssim_l1, "log-l1": log_l1}
 
 
 def get_loss(name: str):

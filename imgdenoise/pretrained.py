@@ -26,9 +26,40 @@ def sha256(path) -> str:
     return digest.hexdigest()
 
 
-def shipped_cards() -> dict[str, dict]:
-    """Model cards of the weights shipped in the package, by stem (``unet-gray``)."""
-    return {p.stem: json.loads(p.read_text()) for p in sorted(WEIGHTS_DIR.glob("*.json"))}
+def shipped_cards(task: str | None = "denoise") -> dict[str, dict]:
+    """Model cards of the weights shipped in the package, by stem (``unet-gray``), of ``task``
+    (``denoise``: denoisers, ``noise-level``: level estimators, None: all)."""
+    cards = {p.stem: json.loads(p.read_text()) for p in sorted(WEIGHTS_DIR.glob("*.json"))}
+    return {stem: card for stem, card in cards.items() if task is None or card.get("task", "denoise") == task}
+
+
+def family(card: dict) -> str:
+    """The name under which shipped weights load together (``unet``: the gray and colour Gaussian
+    networks): the card's ``family``, or its architecture's name."""
+    return card.get("family") or card["architecture"]["name"]
+
+
+def shipped_names() -> list[str]:
+    """Every name a shipped denoiser loads by: ``default``, each family (``unet``) and each weight's stem."""
+    cards = shipped_cards()
+    return ["default"] + sorted({family(c) for c in cards.values()} | set(cards))
+
+
+def default_stem() -> str | None:
+    """The stem of the weights marked ``default`` (else the first shipped), or None if none are shipped."""
+    cards = shipped_cards()
+    return next((stem for stem, card in cards.items() if card.get("default")), next(iter(cards), None))
+
+
+def resolve_shipped(name: str) -> list[str]:
+    """The stems ``name`` loads: a family's weights, or one stem (with the gray network of its family
+    when its card fuses luminance with it); empty if ``name`` is not shipped."""
+    cards = shipped_cards()
+    if name in cards:
+        card = cards[name]
+        partners = [s for s, c in cards.items() if s != name and family(c) == family(card) and c["channels"] == 1]
+        return [name] + (partners[:1] if card.get("luminance_weight") else [])
+    return [stem for stem, card in cards.items() if family(card) == name]
 
 
 def save_pretrained(model, card: dict, directory, stem: str, dtype: str = "float16") -> Path:

@@ -123,14 +123,14 @@ class ModelPool:
             with self._lock:
                 self._admitted -= 1
 
-    def denoise(self, denoiser, pixels, sigma, quality: str = DEFAULT_QUALITY):
+    def denoise(self, denoiser, pixels, sigma, quality: str = DEFAULT_QUALITY, strength: float = 1.0):
         """Denoise on a free thread, waiting at most ``queue_timeout`` seconds for one."""
         if not self._slots.acquire(timeout=self.config.queue_timeout):
             raise HTTPException(503, f"no free worker within {self.config.queue_timeout:g} s; retry later",
                                 headers={"Retry-After": self._retry_after()})
         try:
             start = time.perf_counter()
-            result = denoiser.denoise(pixels, sigma, quality=quality)
+            result = denoiser.denoise(pixels, sigma, quality=quality, strength=strength)
             self._recent_seconds = 0.8 * self._recent_seconds + 0.2 * (time.perf_counter() - start)
             return result
         finally:
@@ -151,16 +151,25 @@ def _parse_sigma(text: str | None) -> float | None:
 
 def _model_summary(name: str) -> dict:
     """A model's name and the cards of its shipped networks (read from JSON; nothing is loaded)."""
-    from imgdenoise.pretrained import shipped_cards
+    from imgdenoise.pretrained import default_stem, family, resolve_shipped, shipped_cards
 
     cards = shipped_cards()
-    if name == "default":
-        default = [c for c in cards.values() if c.get("default")]
-        arch = (default or list(cards.values()))[0]["architecture"]["name"] if cards else name
-    else:
-        arch = name
-    networks = {stem: card for stem, card in cards.items() if card["architecture"]["name"] == arch}
-    return {"name": name, "architecture": arch, "networks": networks}
+    stem = default_stem() if name == "default" else None
+    stems = resolve_shipped(family(cards[stem]) if stem else name)
+    known = cards[stem].get("known_sigma_model") if stem else None
+    if known:
+        stems += [s for s in resolve_shipped(known) if s not in stems]
+    arch = cards[stems[0]]["architecture"]["name"] if stems else name
+    return {"name": name, "architecture": arch, "networks": {s: cards[s] for s in stems}}
+
+
+def _parse_strength(text: str) -> float:
+    from imgdenoise.inference import check_strength
+
+    try:
+        return check_strength(text)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
 
 
 def _parse_quality(text: str) -> str:
@@ -170,9 +179,8 @@ def _parse_quality(text: str) -> str:
 
 
 def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, start: float,
-                    quality: str = DEFAULT_QUALITY) -> Response:
+                    quality: str = DEFAULT_QUALITY, strength: float = 1.0) -> Response:
     """Decode an upload, denoise it, encode the answer (see ``POST /v1/denoise``)."""
-    from imgdenoise.inference import estimate_image_sigma
     from imgdenoise.io import ImageReadError, decode_image, encode_image
 
     config = pool.config
@@ -185,16 +193,17 @@ def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, st
     except ImageReadError as error:
         status = 413 if "exceeds the limit" in str(error) else 415
         raise HTTPException(status, str(error)) from None
+    denoiser = denoiser.for_sigma(used_sigma)  # the network that runs (the default routes blind calls)
     source = "given" if denoiser.noise_conditional else "not used by this model"
     if used_sigma is None and denoiser.noise_conditional:
-        used_sigma, source = estimate_image_sigma(decoded.pixels), "estimated"
-    clean = pool.denoise(denoiser, decoded.pixels, used_sigma, quality)
+        used_sigma, source = denoiser.noise_level(decoded.pixels), "estimated"
+    clean = pool.denoise(denoiser, decoded.pixels, used_sigma, quality, strength)
     fmt = out_format or decoded.format
     body = encode_image(clean, fmt, bit_depth=decoded.bit_depth, alpha=decoded.alpha)
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).stem)[:100] or "image"  # safe in a header
     headers = {
         "X-Sigma": "n/a" if used_sigma is None else f"{used_sigma:.2f}", "X-Sigma-Source": source,
-        "X-Model": denoiser.name, "X-Quality": quality, "X-Processing-Seconds": f"{time.perf_counter() - start:.3f}",
+        "X-Model": denoiser.name, "X-Quality": quality, "X-Strength": f"{strength:g}", "X-Processing-Seconds": f"{time.perf_counter() - start:.3f}",
         "Content-Disposition": f'attachment; filename="{stem}-denoised{SUFFIXES[fmt]}"',
     }
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
@@ -211,7 +220,8 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "POST"],
-                           expose_headers=["X-Sigma", "X-Sigma-Source", "X-Model", "X-Processing-Seconds"])
+                           expose_headers=["X-Sigma", "X-Sigma-Source", "X-Model", "X-Quality", "X-Strength",
+                                           "X-Processing-Seconds"])
 
     @app.get("/healthz")
     def healthz():
@@ -227,15 +237,19 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                 model: str | None = Form(None, description="one of GET /v1/models (default: the first)"),
                 format: str = Form("same", description="same, png, jpeg, tiff or bmp"),
                 quality: str = Form(DEFAULT_QUALITY, description="network passes: fast (one), standard "
-                                    "(two, fused; the default) or best (x8 of standard)")):
+                                    "(two, fused; the default) or best (x8 of standard)"),
+                strength: str = Form("1", description="how much noise to remove: 0 returns the input, 1 the "
+                                     "default, above 1 (up to 4) removes more")):
         start = time.perf_counter()
         used_sigma = _parse_sigma(sigma)
         quality = _parse_quality(quality)
+        strength = _parse_strength(strength)
         if format.lower() not in OUTPUT_FORMATS:
             raise HTTPException(400, f"format must be same, png, jpeg, tiff or bmp, got {format!r}")
         denoiser = pool.get(model)
         with pool.admission():
-            return _denoise_upload(pool, denoiser, image, used_sigma, OUTPUT_FORMATS[format.lower()], start, quality)
+            return _denoise_upload(pool, denoiser, image, used_sigma, OUTPUT_FORMATS[format.lower()], start, quality,
+                                   strength)
 
     @app.exception_handler(HTTPException)
     def http_error(request, error: HTTPException):

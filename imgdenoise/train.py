@@ -30,11 +30,19 @@ import keras
 import numpy as np
 
 from imgdenoise import __version__, parallel
-from imgdenoise.data import PatchDataset, list_images, load_images, load_paired_folders, validation_set
+from imgdenoise.data import (
+    LevelTargets,
+    PatchDataset,
+    level_targets,
+    list_images,
+    load_images,
+    load_paired_folders,
+    validation_set,
+)
 from imgdenoise.losses import get_loss
 from imgdenoise.metrics import psnr_metric
 from imgdenoise.models import build_model, get_spec
-from imgdenoise.noise import GaussianNoise
+from imgdenoise.noise import training_noise
 
 
 @dataclasses.dataclass
@@ -48,6 +56,7 @@ class TrainConfig:
     paired: bool = False
     channels: int = 1
     sigma: tuple[float, float] = (25.0, 25.0)
+    noise: str = "gaussian"  # training noise (imgdenoise.noise.TRAINING_NOISES); sigma bounds its Gaussian parts
     val_sigmas: tuple[float, ...] | None = None
     loss: str | None = None  # default mse; when resuming, None keeps the run's loss, a name switches to it
     patch_size: int = 64
@@ -266,12 +275,13 @@ def model_card(config: TrainConfig, architecture: dict) -> dict:
     spec = get_spec(config.model)
     return {
         "architecture": architecture,
+        "task": spec.task,
         "noise_conditional": spec.noise_conditional,
         "multiple": spec.multiple_for(architecture),
         "channels": architecture.get("channels", 1),
         "training": {
             "data": config.train, "paired": config.paired,
-            "sigma_range": list(config.sigma), "loss": config.loss, "patch_size": config.patch_size,
+            "sigma_range": list(config.sigma), "noise": config.noise, "loss": config.loss, "patch_size": config.patch_size,
             "batch_size": config.batch_size, "epochs": config.epochs, "steps_per_epoch": config.steps_per_epoch,
             "learning_rate": config.learning_rate, "schedule": config.schedule, "ema": config.ema,
             "precision": config.precision, "init_from": config.init_from,
@@ -320,10 +330,18 @@ def _gray_to_colour(weight: np.ndarray, shape: tuple):
     return None
 
 
+def _monitors_loss(config: TrainConfig) -> bool:
+    """Runs without a PSNR to watch (self-supervised: no clean images; noise-level estimators: no
+    image out) keep the model of lowest validation loss."""
+    return bool(config.self_supervised) or get_spec(config.model).task != "denoise"
+
+
 def _compile(model: keras.Model, config: TrainConfig):
     optimizer = keras.optimizers.Adam(learning_rate_schedule(config), use_ema=config.ema > 0,
                                       ema_momentum=config.ema or 0.99)
-    if config.self_supervised:
+    if get_spec(config.model).task != "denoise":
+        model.compile(optimizer=optimizer, loss=get_loss(config.loss))
+    elif config.self_supervised:
         from imgdenoise.selfsupervised import zero_target_loss
 
         model.compile(optimizer=optimizer, loss=zero_target_loss)
@@ -355,16 +373,26 @@ def _datasets(config: TrainConfig, noise_conditional: bool, multiple: int):
     """The random-patch training dataset and the fixed validation batch."""
     if config.self_supervised:
         return _self_supervised_datasets(config, multiple)
+    if get_spec(config.model).task == "noise-level":  # noisy patches in, their noise levels out
+        train_data, val_data = _supervised_datasets(config, True, multiple)
+        return LevelTargets(train_data), level_targets(val_data)
+    return _supervised_datasets(config, noise_conditional, multiple)
+
+
+def _supervised_datasets(config: TrainConfig, noise_conditional: bool, multiple: int):
+    """Clean patches with fresh noise (or paired noisy patches), and the fixed validation batch."""
     clean, noisy, val_clean, val_noisy = _load_data(config, config.channels)
     lo, hi = config.sigma
     val_sigmas = config.val_sigmas or ((lo,) if lo == hi else tuple(np.linspace(max(lo, 5), hi, 4)))
     shard = (config.process_id, config.num_processes) if config.distribute == "multi-worker" else (0, 1)
-    train_data = PatchDataset(clean, noise=GaussianNoise((lo, hi)), noisy_images=noisy,
+    noise = training_noise(config.noise, (lo, hi))
+    train_data = PatchDataset(clean, noise=noise, noisy_images=noisy,
                               patch_size=config.patch_size, batch_size=config.batch_size,
                               steps=config.steps_per_epoch, noise_conditional=noise_conditional, seed=config.seed,
                               shard=shard, workers=config.workers)
     val_data = validation_set(val_clean, sigmas=val_sigmas, crop=config.val_crop, multiple=multiple,
-                              noise_conditional=noise_conditional, seed=config.seed, noisy_images=val_noisy)
+                              noise_conditional=noise_conditional, seed=config.seed, noisy_images=val_noisy,
+                              noise=None if config.noise == "gaussian" else noise)
     return train_data, val_data
 
 
@@ -407,7 +435,7 @@ def _model_for_run(config: TrainConfig, architecture: dict, checkpoint: Path, re
     with dtype_policy(config.precision):
         if resume:
             model = keras.saving.load_model(checkpoint)
-            if not config.self_supervised and model.loss is not get_loss(config.loss):
+            if not _monitors_loss(config) and model.loss is not get_loss(config.loss):
                 model.compile(optimizer=model.optimizer, loss=get_loss(config.loss), metrics=[psnr_metric])
             return model  # (a switch of loss above keeps the optimizer state)
         model = build_model(**architecture)
@@ -430,15 +458,16 @@ def _tensorflow_installed() -> bool:
         return False
 
 
-def _callbacks(run: Path, train_data, card: dict, ema: bool, self_supervised: bool = False) -> list:
-    """The run's callbacks; ``train_data``, when given, is told each epoch which epoch it is."""
-    monitor, key = ("val_loss", "validation_loss") if self_supervised else ("val_psnr", "validation_psnr")
+def _callbacks(run: Path, train_data, card: dict, ema: bool, monitor_loss: bool = False) -> list:
+    """The run's callbacks; ``train_data``, when given, is told each epoch which epoch it is.
+    ``monitor_loss``: keep the model of lowest validation loss (else: highest validation PSNR)."""
+    monitor, key = ("val_loss", "validation_loss") if monitor_loss else ("val_psnr", "validation_psnr")
     # The best score so far counts only while its model is there (a fresh clone has the card, not the model).
     has_best = (run / "best.json").exists() and (run / "best.keras").exists()
     best = None
     if has_best:
-        best = json.loads((run / "best.json").read_text())[key] * (-1.0 if self_supervised else 1.0)
-    _align_csv_log(run / "log.csv", ["loss", "lr", "val_loss"] + ([] if self_supervised else ["psnr", "val_psnr"]))
+        best = json.loads((run / "best.json").read_text())[key] * (-1.0 if monitor_loss else 1.0)
+    _align_csv_log(run / "log.csv", ["loss", "lr", "val_loss"] + ([] if monitor_loss else ["psnr", "val_psnr"]))
     callbacks = [
         LearningRateLog(),
         CheckpointEveryEpoch(run / "checkpoint.keras"),
@@ -508,7 +537,7 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     fit_train, fit_val, fit_steps = _fit_inputs(spread, train_data, val_data, config, initial_epoch)
     callbacks = _callbacks(run, train_data if spread.strategy is None else None,
                            model_card(config, architecture), ema=config.ema > 0,
-                           self_supervised=bool(config.self_supervised))
+                           monitor_loss=_monitors_loss(config))
     started = time.time()
     try:
         model.fit(fit_train, validation_data=fit_val, batch_size=config.batch_size, epochs=config.epochs,

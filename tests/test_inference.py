@@ -48,9 +48,17 @@ def test_passes_of_each_quality():
         gray_only.denoise(np.zeros((8, 8), np.float32), 10, quality="max")
 
 
+def _gentle(denoiser):
+    """``denoiser`` with its networks' weights scaled down: small residuals on mid-range images keep every
+    pass inside [0, 1], where the final clipping is the identity, so passes can be composed by hand."""
+    for variant in denoiser.variants.values():
+        variant.model.set_weights([w * 0.3 for w in variant.model.get_weights()])
+    return denoiser
+
+
 def test_standard_quality_of_a_gray_image_averages_it_and_its_transpose():
-    image = np.random.default_rng(0).random((21, 30)).astype(np.float32)
-    denoiser = tiny_denoiser("unet", 1)
+    image = 0.25 + 0.5 * np.random.default_rng(0).random((21, 30)).astype(np.float32)
+    denoiser = _gentle(tiny_denoiser("unet", 1))
     expected = (denoiser.denoise(image, 10, quality="fast") + denoiser.denoise(image.T, 10, quality="fast").T) / 2
     np.testing.assert_allclose(denoiser.denoise(image, 10), expected, atol=1e-5)
     best = denoiser.denoise(image, 10, quality="best")
@@ -58,8 +66,8 @@ def test_standard_quality_of_a_gray_image_averages_it_and_its_transpose():
 
 
 def test_standard_quality_of_a_colour_image_fuses_the_gray_networks_luminance():
-    image = np.random.default_rng(0).random((21, 30, 3)).astype(np.float32)
-    denoiser = _gray_and_colour(0.6)
+    image = 0.25 + 0.5 * np.random.default_rng(0).random((21, 30, 3)).astype(np.float32)
+    denoiser = _gentle(_gray_and_colour(0.6))
     colour = denoiser.denoise(image, 30, quality="fast")
     luminance = denoiser.denoise(image.mean(-1), 30 / np.sqrt(3), quality="fast")[..., None]
     np.testing.assert_allclose(denoiser.denoise(image, 30), colour + 0.6 * (luminance - colour.mean(-1, keepdims=True)),

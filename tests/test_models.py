@@ -66,7 +66,7 @@ def test_unet_presets_and_errors():
     assert build_model("unet", preset="small").count_params() < build_model("unet", preset="base").count_params()
     with pytest.raises(ValueError, match="unknown unet preset 'huge'"):
         build_model("unet", preset="huge")
-    with pytest.raises(ValueError, match="unknown model 'unt'; available: dncnn, seed, unet"):
+    with pytest.raises(ValueError, match="unknown model 'unt'; available: dncnn, level, seed, unet"):
         build_model("unt")
 
 

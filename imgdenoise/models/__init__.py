@@ -11,6 +11,8 @@ keyword arguments. The registry records what a caller needs to run any of them:
   the noisy image alone.
 - ``multiple``: height and width must be multiples of this (the inference
   wrapper pads and crops to satisfy it).
+- ``task``: ``denoise`` (image in, image out: what :func:`list_models` lists) or
+  ``noise-level`` (image in, a noise-level estimate out: :mod:`imgdenoise.estimator`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class ModelSpec:
     noise_conditional: bool
     multiple: int
     description: str
+    task: str = "denoise"
 
     def multiple_for(self, config: dict) -> int:
         """Size multiple for a given config (some models change it with depth)."""
@@ -37,28 +40,35 @@ class ModelSpec:
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
-def register_model(name: str, *, noise_conditional: bool = False, multiple=1, description: str = ""):
+TASKS = ("denoise", "noise-level")
+
+
+def register_model(name: str, *, noise_conditional: bool = False, multiple=1, description: str = "",
+                   task: str = "denoise"):
     """Decorator registering ``builder`` under ``name``."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; available: {', '.join(TASKS)}")
 
     def wrap(builder):
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered")
         doc = description or (builder.__doc__ or "").strip().splitlines()[0]
-        _REGISTRY[name] = ModelSpec(name, builder, noise_conditional, multiple, doc)
+        _REGISTRY[name] = ModelSpec(name, builder, noise_conditional, multiple, doc, task)
         return builder
 
     return wrap
 
 
-def list_models() -> list[str]:
-    return sorted(_REGISTRY)
+def list_models(task: str | None = "denoise") -> list[str]:
+    """Registered names doing ``task`` (default: the denoisers; None: all)."""
+    return sorted(name for name, spec in _REGISTRY.items() if task is None or spec.task == task)
 
 
 def get_spec(name: str) -> ModelSpec:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models())}") from None
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models(None))}") from None
 
 
 def build_model(name: str, **config) -> keras.Model:
@@ -69,4 +79,4 @@ def build_model(name: str, **config) -> keras.Model:
 
 
 # Import the architecture files so they register themselves.
-from imgdenoise.models import dncnn, seed, unet  # noqa: E402,F401
+from imgdenoise.models import dncnn, level, seed, unet  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Noise models, the evaluation protocol's noise, and noise-level estimation.
+"""Gaussian and Poisson-Gaussian noise models, and the evaluation protocol's noise.
 
 Images are float32 arrays in [0, 1]; sigma is always on the 0-255 scale.
 """
@@ -98,66 +98,3 @@ def add_poisson_gaussian_noise(clean: np.ndarray, a: float, b: float, *, seed: i
     x = np.clip(clean.astype(np.float64), 0, None)
     shot = rng.poisson(x / a) * a if a > 0 else x
     return (shot + rng.normal(0, np.sqrt(b), clean.shape)).astype(np.float32)
-
-
-def _tail_sigma2(eig: np.ndarray) -> float:
-    """Chen et al.: mean of the largest eigenvalue tail whose mean equals its median."""
-    eig = np.sort(np.clip(eig, 0, None))[::-1]
-    for start in range(len(eig)):
-        tail = eig[start:]
-        tau = tail.mean()
-        if np.sum(tail > tau) == np.sum(tail < tau):
-            return float(tau)
-    return float(eig[-1])
-
-
-def _patch_eigenvalues(patches: np.ndarray) -> np.ndarray:
-    centred = patches - patches.mean(axis=0)
-    return np.linalg.eigvalsh(centred.T @ centred / max(len(patches) - 1, 1))
-
-
-def estimate_sigma(image: np.ndarray, patch: int = 7, max_patches: int = 60000, seed: int = 0,
-                   iterations: int = 5) -> float:
-    """Estimate the AWGN level of ``image`` (H, W) or (H, W, C) in [0, 1].
-
-    Weak-texture patches are selected as in Liu, Tanaka and Okutomi (2013): a
-    patch whose gradient energy is below what noise of the current sigma would
-    give with 99.9% probability holds no structure. On those patches, sigma^2 is
-    the mean of the noise-only tail of the covariance eigenvalues (Chen, Zhu and
-    Heng, ICCV 2015). Texture is thus not read as noise. Colour images: the mean
-    of the per-channel estimates.
-
-    Returns sigma on the 0-255 scale.
-    """
-    from scipy.stats import gamma
-
-    image = np.asarray(image, np.float64)
-    if image.ndim == 3:
-        return float(np.mean([estimate_sigma(image[..., c], patch, max_patches, seed, iterations)
-                              for c in range(image.shape[-1])]))
-    if min(image.shape) < patch + 1:
-        raise ValueError(f"image {image.shape} is too small to estimate noise "
-                         f"(needs at least {patch + 1} pixels a side)")
-    windows = np.lib.stride_tricks.sliding_window_view(image, (patch, patch))
-    patches = windows.reshape(-1, patch, patch)
-    if len(patches) > max_patches:
-        patches = patches[np.random.default_rng(seed).choice(len(patches), max_patches, replace=False)]
-    # Gradient energy of each patch, and its distribution under pure noise of unit variance:
-    # each squared difference has variance-2 chi-square terms; d terms in all.
-    dh, dv = np.diff(patches, axis=2), np.diff(patches, axis=1)
-    energy = (dh ** 2).sum(axis=(1, 2)) + (dv ** 2).sum(axis=(1, 2))
-    terms = dh[0].size + dv[0].size
-    noise_mean = 2.0 * terms  # E[energy] / sigma^2 for white noise
-    threshold = gamma.ppf(0.999, a=terms / 2, scale=noise_mean / (terms / 2))
-    flat = patches.reshape(len(patches), -1)
-    sigma2 = _tail_sigma2(_patch_eigenvalues(flat))
-    for _ in range(iterations):
-        weak = energy < threshold * sigma2
-        if weak.sum() < flat.shape[1] * 4:
-            break
-        new = _tail_sigma2(_patch_eigenvalues(flat[weak]))
-        if abs(new - sigma2) <= 1e-4 * sigma2:
-            sigma2 = new
-            break
-        sigma2 = new
-    return float(np.sqrt(sigma2) * 255.0)

@@ -6,7 +6,6 @@ from imgdenoise.noise import (
     PoissonGaussianNoise,
     PoissonNoise,
     add_protocol_noise,
-    estimate_sigma,
     protocol_noise,
 )
 
@@ -59,17 +58,3 @@ def test_protocol_noise_options_clip_and_quantize():
     noisy = add_protocol_noise(np.full((8, 8, 1), 0.5, np.float32), 50, clip=True, quantize=True)
     assert noisy.min() >= 0 and noisy.max() <= 1
     np.testing.assert_allclose(noisy * 255, np.round(noisy * 255), atol=1e-4)
-
-
-@pytest.mark.parametrize("sigma", [5, 15, 25, 50, 75])
-def test_estimate_sigma_on_a_natural_image(sigma):
-    from skimage import data
-
-    clean = data.camera()[128:384, 128:384].astype(np.float64) / 255.0
-    noisy = clean + np.random.default_rng(sigma).normal(0, sigma / 255.0, clean.shape)
-    assert abs(estimate_sigma(noisy) - sigma) < max(1.0, 0.05 * sigma)
-
-
-def test_estimate_sigma_is_near_zero_on_a_clean_smooth_image():
-    y, x = np.mgrid[0:64, 0:64] / 64.0
-    assert estimate_sigma(0.5 * x + 0.3 * y) < 1.0

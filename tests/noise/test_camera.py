@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+
+from imgdenoise.noise import CameraNoise, random_camera
+from imgdenoise.noise.camera import (
+    add_camera_noise,
+    bayer_masks,
+    demosaic,
+    inverse_tone,
+    mosaic,
+    process,
+    raw_noise,
+    tone,
+    unprocess,
+)
+
+
+def test_tone_curve_and_its_inverse_round_trip():
+    y = np.linspace(0, 1, 101)
+    np.testing.assert_allclose(tone(inverse_tone(y)), y, atol=1e-6)
+
+
+def test_unprocess_then_process_returns_the_image(rgb_image):
+    camera = random_camera(np.random.default_rng(3))
+    np.testing.assert_allclose(process(unprocess(rgb_image, camera), camera), rgb_image, atol=2e-4)
+
+
+def test_random_cameras_follow_the_published_ranges():
+    rng = np.random.default_rng(0)
+    cameras = [random_camera(rng) for _ in range(300)]
+    shots = np.array([c.shot for c in cameras])
+    assert shots.min() >= 1e-4 and shots.max() <= 0.012
+    # log(read) is linear in log(shot) (slope 2.18) with scatter
+    slope = np.polyfit(np.log(shots), np.log([c.read for c in cameras]), 1)[0]
+    assert abs(slope - 2.18) < 0.1
+    for c in cameras[:10]:
+        np.testing.assert_allclose(c.rgb_to_cam.sum(axis=1), 1.0, atol=1e-6)  # white stays white
+
+
+def test_shot_noise_variance_is_linear_in_intensity():
+    camera = random_camera(np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    variances = []
+    for x in (0.1, 0.4, 0.8):
+        flat = np.full((200, 200), x, np.float32)
+        variances.append(np.var(raw_noise(flat, camera, rng) - flat))
+    expected = [camera.shot * x + camera.read for x in (0.1, 0.4, 0.8)]
+    np.testing.assert_allclose(variances, expected, rtol=0.05)
+
+
+def test_mosaic_keeps_one_colour_per_photosite_and_demosaic_fills_the_rest():
+    masks = bayer_masks(4, 4)
+    assert masks.sum(axis=-1).tolist() == np.ones((4, 4)).tolist()
+    assert masks[0, 0, 0] and masks[1, 1, 2] and masks[0, 1, 1] and masks[1, 0, 1]  # RGGB
+    flat = np.full((6, 8, 3), [0.2, 0.5, 0.7], np.float32)
+    np.testing.assert_allclose(demosaic(mosaic(flat)), flat, atol=1e-6)
+
+
+def test_camera_noise_is_signal_dependent_and_correlated_in_space_and_colour():
+    rng = np.random.default_rng(0)
+    camera = random_camera(rng)
+    dark, bright = np.full((128, 128, 3), 0.1, np.float32), np.full((128, 128, 3), 0.6, np.float32)
+    noise_dark = add_camera_noise(dark, camera, rng) - dark
+    noise_bright = add_camera_noise(bright, camera, rng) - bright
+    assert noise_dark.std() != pytest.approx(noise_bright.std(), rel=0.1)  # depends on the signal
+    g = noise_bright[..., 1]
+    neighbour = np.corrcoef(g[:, :-1].ravel(), g[:, 1:].ravel())[0, 1]
+    assert neighbour > 0.2  # demosaicing spreads each photosite's noise
+    channels = np.corrcoef(noise_bright.reshape(-1, 3).T)
+    assert np.abs(channels[np.triu_indices(3, 1)]).max() > 0.1  # the colour matrix mixes it
+
+
+def test_camera_noise_without_noise_adds_nothing_and_levels_are_measured(rgb_image):
+    noisy, levels = CameraNoise()(rgb_image[None], np.random.default_rng(0))
+    assert noisy.shape == (1,) + rgb_image.shape and noisy.dtype == np.float32
+    np.testing.assert_allclose(levels, [np.std(noisy - rgb_image) * 255], rtol=1e-4)
+    assert levels[0] > 0.1
+
+
+def test_camera_noise_on_gray_images_and_odd_sizes(gray_image):
+    noisy, _ = CameraNoise()(gray_image[None], np.random.default_rng(0))
+    assert noisy.shape == (1,) + gray_image.shape  # 37x45: padded to even for the mosaic, cropped back
+
+
+def test_camera_noise_is_seeded(rgb_image):
+    a, _ = CameraNoise()(rgb_image[None], np.random.default_rng(7))
+    b, _ = CameraNoise()(rgb_image[None], np.random.default_rng(7))
+    c, _ = CameraNoise()(rgb_image[None], np.random.default_rng(8))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from imgdenoise.noise import (
+    Compose,
+    CrossChannelNoise,
+    GaussianNoise,
+    JpegCompression,
+    RandomMix,
+    SpatiallyCorrelatedNoise,
+    realistic_noise,
+    residual_level,
+    training_noise,
+)
+from imgdenoise.noise.practical import jpeg_roundtrip, random_covariance
+
+FLAT = np.full((1, 128, 128, 3), 0.5, np.float32)
+
+
+def _neighbour_correlation(noise):
+    return np.corrcoef(noise[..., :-1, 0].ravel(), noise[..., 1:, 0].ravel())[0, 1]
+
+
+def test_cross_channel_noise_has_its_sigma_and_correlated_channels():
+    noisy, levels = CrossChannelNoise(10.0)(FLAT, np.random.default_rng(0))
+    noise = (noisy - FLAT)[0]
+    assert levels[0] == pytest.approx(10.0, rel=0.2)
+    channels = np.corrcoef(noise.reshape(-1, 3).T)
+    assert np.abs(channels[np.triu_indices(3, 1)]).max() > 0.2
+    assert abs(_neighbour_correlation(noise)) < 0.05  # white in space
+
+
+def test_random_covariance_is_a_covariance():
+    cov = random_covariance(np.random.default_rng(0))
+    np.testing.assert_allclose(cov, cov.T)
+    assert np.linalg.eigvalsh(cov).min() > 0 and np.trace(cov) == pytest.approx(3.0)
+
+
+def test_spatially_correlated_noise_is_correlated_and_white_noise_is_not():
+    noisy, levels = SpatiallyCorrelatedNoise(12.0, spread=(1.0, 1.0))(FLAT, np.random.default_rng(0))
+    assert _neighbour_correlation((noisy - FLAT)[0]) > 0.5
+    assert levels[0] == pytest.approx(12.0, rel=0.2)
+    white, _ = GaussianNoise(12.0)(FLAT, np.random.default_rng(0))
+    assert abs(_neighbour_correlation((white - FLAT)[0])) < 0.05
+
+
+def test_jpeg_compression_is_applied(rgb_image):
+    noisy, levels = JpegCompression(30)(rgb_image[None], np.random.default_rng(0))
+    np.testing.assert_array_equal(noisy[0], jpeg_roundtrip(rgb_image, 30))
+    np.testing.assert_allclose(noisy * 255, np.round(noisy * 255), atol=1e-4)  # 8-bit
+    assert levels[0] > 1.0
+    with pytest.raises(ValueError, match="JPEG quality"):
+        JpegCompression((0, 50))(rgb_image[None], np.random.default_rng(0))
+
+
+def test_compose_applies_in_order_and_measures_the_total_level():
+    model = Compose((GaussianNoise(5.0), JpegCompression(90)))
+    noisy, levels = model(FLAT, np.random.default_rng(0))
+    np.testing.assert_allclose(levels, residual_level(noisy, FLAT))
+    np.testing.assert_allclose(noisy * 255, np.round(noisy * 255), atol=1e-4)  # JPEG came last
+
+
+def test_random_mix_draws_steps_by_probability():
+    always, never = GaussianNoise(10.0), GaussianNoise(200.0)
+    noisy, levels = RandomMix((always, never), (1.0, 0.0))(np.repeat(FLAT, 4, axis=0), np.random.default_rng(0))
+    np.testing.assert_allclose(levels, 10.0, rtol=0.1)
+    _, none = RandomMix((never,), (0.0,), at_least_one=False)(FLAT, np.random.default_rng(0))
+    assert none[0] == 0.0
+    with pytest.raises(ValueError, match="probabilities"):
+        RandomMix((always,), (1.5,))
+
+
+def test_realistic_noise_is_seeded_and_varied():
+    images = np.repeat(FLAT[:, :64, :64], 8, axis=0)
+    a, levels = realistic_noise()(images, np.random.default_rng(5))
+    b, _ = realistic_noise()(images, np.random.default_rng(5))
+    np.testing.assert_array_equal(a, b)
+    assert np.all(levels > 0) and levels.std() > 0.5  # every image degraded, by different amounts
+
+
+def test_training_noise_by_name():
+    assert training_noise("gaussian", (0, 50)) == GaussianNoise((0, 50))
+    assert isinstance(training_noise("realistic", (1, 25)), Compose)
+    with pytest.raises(ValueError, match="unknown training noise 'poisson'; available: gaussian, realistic"):
+        training_noise("poisson")
