@@ -98,9 +98,11 @@ def cmd_denoise(args):
 
     from imgdenoise import load_model
     from imgdenoise.batch import Skipped, denoise_files, expand_inputs, output_path_for
+    from imgdenoise.inference import check_strength
 
     try:
         denoiser = load_model(args.model, runtime=args.runtime)
+        check_strength(args.strength, denoiser.for_sigma(args.sigma).noise_conditional)
         sources = expand_inputs(args.inputs)
     except (ValueError, FileNotFoundError) as error:
         _error(str(error))
@@ -223,6 +225,9 @@ def cmd_pack(args):
     variant = next(iter(denoiser.variants.values()))
     model, card = variant.model, variant.card
     card = {**card, "default": args.default}
+    for key in ("family", "level_estimator", "known_sigma_model"):
+        if getattr(args, key):
+            card[key] = getattr(args, key)
     if args.evaluation:
         records = json.loads(Path(args.evaluation).read_text())
         card["benchmarks"] = [{k: r[k] for k in ("dataset", "sigma", "psnr", "ssim")} for r in records
@@ -235,20 +240,24 @@ def cmd_pack(args):
 
 def cmd_models(args):
     from imgdenoise.models import get_spec, list_models
-    from imgdenoise.pretrained import shipped_cards
+    from imgdenoise.pretrained import default_stem, family, shipped_cards, shipped_names
 
     print("architectures:")
-    for name in list_models():
+    for name in list_models(task=None):
         print(f"  {name:8s} {get_spec(name).description}")
-    print("shipped weights:")
-    for stem, card in shipped_cards().items():
+    print("shipped weights (load by stem, or by family to get a family's gray and colour networks together):")
+    default = default_stem()
+    for stem, card in shipped_cards(task=None).items():
         training = card.get("training", {})
-        flags = " (default)" if card.get("default") else ""
+        noise = training.get("noise", "gaussian")
+        flags = " (default)" if stem == default else ""
         psnr = card.get("validation_psnr")
-        print(f"  {stem:14s} sigma {training.get('sigma_range')}, {card.get('parameters', '?')} parameters"
+        print(f"  {stem:14s} family {family(card)}, {card.get('task', 'denoise')}, {noise} noise, "
+              f"sigma {training.get('sigma_range')}, {card.get('parameters', '?')} parameters"
               + (f", validation PSNR {psnr:.2f} dB" if psnr else "") + flags)
+    print(f"names: {', '.join(shipped_names())}")
     if args.json:
-        print(json.dumps(shipped_cards(), indent=2))
+        print(json.dumps(shipped_cards(task=None), indent=2))
     return 0
 
 
@@ -489,6 +498,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stem", required=True, help="file stem, e.g. unet-gray")
     p.add_argument("-o", "--output", default=str(Path(__file__).parent / "weights"))
     p.add_argument("--default", action="store_true", help="mark as the default model")
+    p.add_argument("--family", help="the name these weights load by with others (default: the architecture's)")
+    p.add_argument("--level-estimator", help="shipped noise-level estimator (stem) that blind use of these weights "
+                                             "reads the noise level with (default: the classical estimator)")
+    p.add_argument("--known-sigma-model", help="with --default: the shipped model that calls with a given sigma "
+                                               "go to (the default then routes)")
     p.add_argument("--evaluation", help="`evaluate --json` file whose PSNR table goes into the card")
     p.add_argument("--evaluation-method", help="only the records of this method name")
     p.add_argument("--evaluation-datasets", nargs="+", help="only the records of these datasets")

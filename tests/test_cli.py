@@ -225,3 +225,30 @@ def test_batch_killed_at_any_moment_ends_complete_after_a_rerun(tmp_path):
     assert [p.name for p in outputs] == [f"{i:02d}.png" for i in range(40)]  # nothing else, no temporaries
     for path in outputs:
         assert read_image(path).pixels.shape == (96, 128, 1)  # every output decodes completely
+
+
+def test_evaluate_paired_prints_a_table_and_json_and_reports_bad_pairs(tmp_path, gray_image, capsys):
+    from tests.test_evaluate import _pairs
+
+    root = _pairs(tmp_path / "real", gray_image)
+    write_image(root / "noisy" / "lonely.png", gray_image)
+    out = tmp_path / "records.json"
+    assert main(["evaluate", "--paired", str(root), "--method", "noisy", "wavelet", "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "| wavelet | real | blind |" in captured.out and "lonely.png: no partner in clean/" in captured.err
+    records = json.loads(out.read_text())
+    assert [r["method"] for r in records] == ["noisy", "wavelet"] and len(records[0]["per_image"]) == 2
+    assert main(["evaluate", "--paired", str(root), "--data", str(root), "--method", "noisy"]) == 2
+    assert main(["evaluate", "--paired", str(tmp_path), "--method", "noisy"]) == 2  # no noisy/ folder
+
+
+def test_denoise_strength_zero_keeps_the_input_and_bad_strengths_are_refused(tmp_path, gray_image, capsys):
+    noisy = np.clip(gray_image + np.random.default_rng(0).normal(0, 0.1, gray_image.shape), 0, 1)
+    src = write_image(tmp_path / "a.png", noisy)
+    assert main(["denoise", str(src), "-o", str(tmp_path / "zero.png"), "--model", "seed", "--strength", "0"]) == 0
+    np.testing.assert_array_equal(read_image(tmp_path / "zero.png").pixels, read_image(src).pixels)
+    with pytest.raises(SystemExit):
+        main(["denoise", str(src), "-o", str(tmp_path / "x.png"), "--strength", "-1"])
+    assert "strength must be within [0, 4]" in capsys.readouterr().err
+    assert main(["denoise", str(src), "-o", str(tmp_path / "y.png"), "--model", "seed", "--strength", "2"]) == 2
+    assert "needs a noise-conditional model" in capsys.readouterr().err

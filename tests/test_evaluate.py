@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from imgdenoise.classical import METHODS, ClassicalDenoiser
@@ -68,3 +69,50 @@ def test_method_labels_shorten_model_files_unless_they_clash(tmp_path):
     assert method_labels(["unet", f"{a}:fast", "bm3d"]) == ["unet", "best.keras:fast", "bm3d"]
     assert method_labels([a, b]) == [a, b]  # both would read best.keras
     assert method_labels([a, f"{a}:fast"]) == ["best.keras", "best.keras:fast"]
+
+
+def _pairs(root, gray_image, names=("a.png", "b.png")):
+    """``root/noisy`` + ``root/clean`` with real-looking pairs (fixed noise) of ``gray_image``."""
+    from imgdenoise.io import write_image
+
+    for i, name in enumerate(names):
+        noisy = np.clip(gray_image + np.random.default_rng(i).normal(0, 0.08, gray_image.shape), 0, 1)
+        write_image(root / "noisy" / name, noisy)
+        write_image(root / "clean" / name, gray_image)
+    return root
+
+
+def test_paired_evaluation_scores_real_pairs_blind_with_nothing_added(tmp_path, gray_image):
+    from imgdenoise.evaluate import evaluate_paired, load_pairs
+
+    pairs, problems = load_pairs(_pairs(tmp_path, gray_image))
+    assert problems == [] and [p[0] for p in pairs] == ["a.png", "b.png"]
+    record = evaluate_paired(ClassicalDenoiser("noisy"), pairs, method="noisy", dataset="d")
+    assert record["sigma"] == "blind" and record["images"] == 2
+    assert record["per_image"][0]["psnr"] == pytest.approx(psnr(pairs[0][2], pairs[0][1]))  # nothing added
+    assert record["per_image"][0]["residual_std"] == pytest.approx(np.std(pairs[0][1] - pairs[0][2]) * 255, rel=1e-4)
+    blind = evaluate_paired(ClassicalDenoiser("wavelet"), pairs, method="wavelet", dataset="d")
+    assert blind["psnr"] > record["psnr"] + 2
+    told = evaluate_paired(ClassicalDenoiser("wavelet"), pairs, method="wavelet", dataset="d", sigma=5)
+    assert told["sigma"] == 5 and told["psnr"] != blind["psnr"]
+    assert "| wavelet | d | blind |" in format_table([blind])
+
+
+def test_paired_evaluation_reports_bad_pairs_and_scores_the_rest(tmp_path, gray_image):
+    from imgdenoise.evaluate import load_pairs
+    from imgdenoise.io import write_image
+
+    root = _pairs(tmp_path, gray_image, names=("a.png", "b.png", "c.png"))
+    (root / "clean" / "c.png").unlink()  # missing partner
+    write_image(root / "noisy" / "d.png", gray_image)
+    write_image(root / "clean" / "d.png", gray_image[:20])  # size mismatch
+    (root / "noisy" / "e.png").write_bytes(b"not a png")  # unreadable
+    (root / "clean" / "e.png").write_bytes(b"not a png")
+    pairs, problems = load_pairs(root)
+    assert [p[0] for p in pairs] == ["a.png", "b.png"]
+    assert len(problems) == 3
+    assert any("c.png: no partner in clean/" in p for p in problems)
+    assert any("d.png: 45x37 but its clean partner is 45x20" in p for p in problems)
+    assert any("e.png" in p for p in problems)
+    with pytest.raises(ValueError, match="no noisy/ folder"):
+        load_pairs(tmp_path / "clean")

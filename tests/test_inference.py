@@ -267,3 +267,63 @@ def test_any_array_and_sigma_give_a_clean_result_or_a_value_error():
 ])
 def test_split_quality(name, expected):
     assert split_quality(name) == expected
+
+
+def test_strength_zero_returns_the_input_one_the_default_and_more_removes_more():
+    image = 0.25 + 0.5 * np.random.default_rng(0).random((24, 40, 1)).astype(np.float32)
+    denoiser = _gentle(tiny_denoiser("unet", 1))
+    np.testing.assert_array_equal(denoiser.denoise(image, 20, strength=0), image)
+    np.testing.assert_array_equal(denoiser.denoise(image, 20, strength=1), denoiser.denoise(image, 20))
+    np.testing.assert_allclose(denoiser.denoise(image, 20, strength=0.5),
+                               0.5 * (image + denoiser.denoise(image, 20)), atol=1e-6)
+    np.testing.assert_allclose(denoiser.denoise(image, 20, strength=2), denoiser.denoise(image, 40), atol=1e-6)
+    removed = [np.abs(denoiser.denoise(image, 20, strength=s) - image).mean() for s in (0, 0.25, 0.5, 1)]
+    assert removed == sorted(removed) and removed[0] == 0
+
+
+def test_strength_is_checked():
+    image = np.zeros((8, 8), np.float32)
+    with pytest.raises(ValueError, match="strength must be within"):
+        tiny_denoiser("unet", 1).denoise(image, 10, strength=-0.5)
+    with pytest.raises(ValueError, match="needs a noise-conditional model"):
+        tiny_denoiser("dncnn", 1).denoise(image, strength=1.5)
+    assert tiny_denoiser("dncnn", 1).denoise(image, strength=0).shape == image.shape
+
+
+def test_outputs_are_clipped_to_the_unit_range():
+    image = np.random.default_rng(0).random((20, 20, 1)).astype(np.float32)
+    out = tiny_denoiser("unet", 1).denoise(image, 60)
+    assert out.min() >= 0 and out.max() <= 1
+
+
+class _FixedLevel:
+    """A stand-in level estimator that reads every image as ``level``."""
+
+    def __init__(self, level):
+        self.level, self.calls = level, 0
+
+    def estimate(self, image):
+        self.calls += 1
+        return self.level
+
+
+def test_a_level_estimator_sets_the_blind_sigma():
+    image = np.random.default_rng(0).random((24, 24, 1)).astype(np.float32)
+    denoiser = tiny_denoiser("unet", 1)
+    denoiser.estimator = _FixedLevel(7.0)
+    assert denoiser.noise_level(image) == 7.0
+    np.testing.assert_array_equal(denoiser.denoise(image), denoiser.denoise(image, 7.0))
+
+
+def test_a_routing_denoiser_sends_blind_calls_to_its_blind_model():
+    image = np.random.default_rng(0).random((24, 24, 1)).astype(np.float32)
+    known, blind = tiny_denoiser("unet", 1), tiny_denoiser("unet", 1)
+    blind.estimator = _FixedLevel(9.0)
+    routed = Denoiser(known.variants, name="default", blind=blind)
+    assert routed.for_sigma(None) is blind and routed.for_sigma(12.0) is routed
+    assert routed.noise_level(image) == 9.0
+    np.testing.assert_array_equal(routed.denoise(image), blind.denoise(image, 9.0))
+    np.testing.assert_array_equal(routed.denoise(image, 12.0), known.denoise(image, 12.0))
+    batch = routed.denoise_batch([image, image])
+    np.testing.assert_allclose(batch[0], blind.denoise(image, 9.0), atol=1e-6)
+    assert routed.denoise_batch([image, image], [None, 5.0]) is None  # mixed: one at a time

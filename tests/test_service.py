@@ -76,6 +76,18 @@ def test_quality_is_passed_to_the_denoiser_and_reported(client, clean_and_noisy)
     assert fast.content != standard.content
 
 
+def test_strength_zero_returns_the_input_and_is_reported(client, clean_and_noisy):
+    _, noisy = clean_and_noisy
+    body = encode_image(noisy, "PNG")
+    response = post(client, body, sigma="25", model="seed", strength="0")
+    assert response.status_code == 200 and response.headers["x-strength"] == "0"
+    np.testing.assert_array_equal(decode_image(response.content).pixels, decode_image(body).pixels)
+    half = post(client, body, sigma="25", model="seed", strength="0.5")
+    full = post(client, body, sigma="25", model="seed")
+    np.testing.assert_allclose(decode_image(half.content).pixels,
+                               (decode_image(body).pixels + decode_image(full.content).pixels) / 2, atol=1.5 / 255)
+
+
 def test_format_and_bit_depth_follow_the_input_unless_asked(client, clean_and_noisy):
     _, noisy = clean_and_noisy
     response = post(client, encode_image(noisy, "TIFF", bit_depth=16), name="scan.tif", sigma="25", model="seed")
@@ -91,6 +103,8 @@ def test_format_and_bit_depth_follow_the_input_unless_asked(client, clean_and_no
     ({"model": "../../etc/passwd"}, None, 400, "unknown model"),
     ({"format": "gif"}, None, 400, "format must be"),
     ({"quality": "max"}, None, 400, "quality must be one of fast, standard, best"),
+    ({"strength": "much"}, None, 400, "strength must be a number"),
+    ({"strength": "9"}, None, 400, "strength must be within [0, 4]"),
     ({}, b"this is not an image", 415, "not a PNG, JPEG, BMP or TIFF"),
     ({}, b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 415, "cannot decode"),
     ({}, b"", 415, "empty"),
@@ -174,9 +188,11 @@ def test_page_in_headless_chromium_denoises_and_downloads(server, clean_and_nois
         page.set_input_files("#file", str(noisy_file))
         page.uncheck("#auto")
         page.fill("#sigma", "25")
+        page.fill("#strength", "0.9")  # the strength slider reaches the service
+        assert page.inner_text("#strength-value") == "0.90"
         page.click("#run")
         page.wait_for_selector("#download:not(.hidden)", timeout=120_000)
-        assert "Done" in page.inner_text("#status")
+        assert "Done" in page.inner_text("#status") and "strength 0.9" in page.inner_text("#status")
         assert page.evaluate("document.getElementById('after').naturalWidth") == clean.shape[1]  # displayed
         with page.expect_download() as download:
             page.click("#download")

@@ -164,3 +164,27 @@ def test_trains_with_data_threads_and_without_tensorflow_logs(image_folder, tmp_
     run = train(_config(image_folder, tmp_path / "run", epochs=1, workers=2), verbose=0)
     assert len(_rows(run)) == 1 and (run / "best.keras").is_file()
     assert not (run / "tensorboard").exists()
+
+
+def test_a_noise_level_estimator_trains_on_realistic_noise(tmp_path):
+    from skimage import data
+
+    from imgdenoise.estimator import LevelEstimator
+    from imgdenoise.io import write_image
+    from imgdenoise.noise import GaussianNoise
+
+    folder = tmp_path / "photos"
+    astronaut = data.astronaut()[::4, ::4].astype(np.float32) / 255.0
+    for i in range(4):
+        write_image(folder / f"p{i}.png", astronaut[(i // 2) * 64:(i // 2) * 64 + 64, (i % 2) * 64:(i % 2) * 64 + 64])
+    config = _config(folder, tmp_path / "run", model="level", model_config={}, channels=3, noise="realistic",
+                     sigma=(1.0, 25.0), loss="log-l1", val_fraction=0.25, epochs=2)
+    run = train(config, verbose=0)
+    card = json.loads((run / "best.json").read_text())
+    assert card["task"] == "noise-level" and card["training"]["noise"] == "realistic"
+    assert "validation_loss" in card and (run / "best.keras").is_file()
+    model = keras.saving.load_model(run / "best.keras")
+    estimator = LevelEstimator(model, card)
+    noisy, _ = GaussianNoise(20.0)(astronaut[None, :64, :64], np.random.default_rng(0))
+    level = estimator.estimate(noisy[0])
+    assert np.isfinite(level) and level >= 0

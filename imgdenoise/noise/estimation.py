@@ -24,6 +24,19 @@ def _patch_eigenvalues(patches: np.ndarray) -> np.ndarray:
     return np.linalg.eigvalsh(centred.T @ centred / max(len(patches) - 1, 1))
 
 
+def difference_sigma(image: np.ndarray) -> float:
+    """A rough AWGN level (0-255) for images too small or thin for patch statistics: the median
+    absolute deviation of the differences of neighbouring pixels (each of variance 2 sigma^2),
+    robust to the few edges such an image holds. A single pixel has no noise to read: 0."""
+    image = np.asarray(image, np.float64)
+    diffs = [np.diff(image, axis=a).ravel() for a in range(image.ndim) if image.shape[a] > 1]
+    diffs = np.concatenate(diffs) if diffs else np.zeros(0)
+    if diffs.size == 0:
+        return 0.0
+    mad = np.median(np.abs(diffs - np.median(diffs)))
+    return float(mad / 0.6745 / np.sqrt(2.0) * 255.0)
+
+
 def estimate_sigma(image: np.ndarray, patch: int = 7, max_patches: int = 60000, seed: int = 0,
                    iterations: int = 5) -> float:
     """Estimate the AWGN level of ``image`` (H, W) or (H, W, C) in [0, 1].
@@ -35,6 +48,7 @@ def estimate_sigma(image: np.ndarray, patch: int = 7, max_patches: int = 60000, 
     Heng, ICCV 2015). Texture is thus not read as noise. Colour images: the mean
     of the per-channel estimates.
 
+    Images with a side under ``patch + 1`` pixels fall back to :func:`difference_sigma`.
     Returns sigma on the 0-255 scale.
     """
     from scipy.stats import gamma
@@ -43,9 +57,8 @@ def estimate_sigma(image: np.ndarray, patch: int = 7, max_patches: int = 60000, 
     if image.ndim == 3:
         return float(np.mean([estimate_sigma(image[..., c], patch, max_patches, seed, iterations)
                               for c in range(image.shape[-1])]))
-    if min(image.shape) < patch + 1:
-        raise ValueError(f"image {image.shape} is too small to estimate noise "
-                         f"(needs at least {patch + 1} pixels a side)")
+    if min(image.shape) < patch + 1:  # too few patches: the differences of neighbours instead
+        return difference_sigma(image)
     windows = np.lib.stride_tricks.sliding_window_view(image, (patch, patch))
     patches = windows.reshape(-1, patch, patch)
     if len(patches) > max_patches:

@@ -41,6 +41,7 @@ async function denoise() {
   form.append("model", $("model").value);
   form.append("quality", $("quality").value);
   form.append("sigma", $("auto").checked ? "auto" : $("sigma").value);
+  form.append("strength", $("strength").value);
   // Browsers cannot show TIFF: ask for a (16-bit) PNG of the same result instead.
   form.append("format", BROWSER_VIEWABLE.includes(state.file.type) ? "same" : "png");
   $("run").disabled = true;
@@ -61,7 +62,7 @@ async function denoise() {
     $("download").download = name;
     $("download").classList.remove("hidden");
     setStatus(`Done in ${response.headers.get("X-Processing-Seconds")} s with ${response.headers.get("X-Model")} ` +
-              `(${response.headers.get("X-Quality")}), ` +
+              `(${response.headers.get("X-Quality")}, strength ${response.headers.get("X-Strength")}), ` +
               `sigma ${response.headers.get("X-Sigma")} (${response.headers.get("X-Sigma-Source")}).`);
   } catch (error) {
     setStatus(`Error: ${error.message}`, true);
@@ -97,6 +98,7 @@ $("auto").addEventListener("change", () => {
   $("sigma-value").textContent = $("auto").checked ? "auto" : $("sigma").value;
 });
 $("sigma").addEventListener("input", () => { $("sigma-value").textContent = $("sigma").value; });
+$("strength").addEventListener("input", () => { $("strength-value").textContent = Number($("strength").value).toFixed(2); });
 $("run").addEventListener("click", denoise);
 $("split").addEventListener("input", applySplit);
 $("zoom").addEventListener("change", applyZoom);

@@ -16,3 +16,13 @@ def test_estimate_sigma_on_a_natural_image(sigma):
 def test_estimate_sigma_is_near_zero_on_a_clean_smooth_image():
     y, x = np.mgrid[0:64, 0:64] / 64.0
     assert estimate_sigma(0.5 * x + 0.3 * y) < 1.0
+
+
+@pytest.mark.parametrize("shape", [(7, 7), (3, 500), (1, 20000), (1, 1), (5, 5, 3)])
+def test_small_and_thin_images_get_an_estimate_not_an_error(shape):
+    rng = np.random.default_rng(0)
+    noisy = 0.5 + rng.normal(0, 20 / 255, shape)
+    sigma = estimate_sigma(noisy)
+    assert np.isfinite(sigma) and sigma >= 0
+    if np.prod(shape) >= 1000:
+        assert abs(sigma - 20) < 3
