@@ -89,12 +89,30 @@ def candidate(unet_path: str, level_path: str):
                     estimator=LevelEstimator(level, level_card))
 
 
-def tables(rows, levels, noisy_psnr, images) -> str:
-    lines = [f"| method | PSNR (dB) | SSIM | vs noisy input |", "|---|---|---|---|"]
-    lines.append(f"| noisy input | {noisy_psnr:.2f} | | |")
+def camera_of(name: str) -> str:
+    """PolyU names start with the camera (``Canon600D_...``, ``Sony_...``)."""
+    return name.split("_", 1)[0]
+
+
+def by_camera(record) -> dict[str, float]:
+    """Mean PSNR per camera of a record's per-image values."""
+    groups = {}
+    for entry in record.get("per_image") or []:
+        groups.setdefault(camera_of(entry["image"]), []).append(entry["psnr"])
+    return {camera: float(np.mean(values)) for camera, values in sorted(groups.items())}
+
+
+def tables(rows, levels, noisy, images) -> str:
+    cameras = list(by_camera(noisy))
+    lines = ["| method | PSNR (dB) | SSIM | vs noisy input | " + " | ".join(cameras) + " |",
+             "|---|---|---|---|" + "---|" * len(cameras)]
+    lines.append(f"| noisy input | {noisy['psnr']:.2f} | {noisy['ssim']:.4f} | | "
+                 + " | ".join(f"{v:.2f}" for v in by_camera(noisy).values()) + " |")
     for r in rows:
         ssim = f"{r['ssim']:.4f}" if r.get("ssim") is not None else ""
-        lines.append(f"| {r['method']} | {r['psnr']:.2f} | {ssim} | {r['psnr'] - noisy_psnr:+.2f} |")
+        per_camera = by_camera(r)
+        lines.append(f"| {r['method']} | {r['psnr']:.2f} | {ssim} | {r['psnr'] - noisy['psnr']:+.2f} | "
+                     + " | ".join(f"{per_camera[c]:.2f}" if c in per_camera else "" for c in cameras) + " |")
     lines += ["", f"Noise level used blind vs the true level (standard deviation of noisy - clean, 0-255), "
               f"{images} images:", "",
               "| blind path | mean level read | mean abs error | bias | correlation |", "|---|---|---|---|---|"]
@@ -117,8 +135,7 @@ def main():
     for problem in problems:
         print(f"skipped: {problem}", file=sys.stderr)
     truth = residual_levels(pairs)
-    noisy_psnr = float(np.mean([evaluate_paired(load_model("noisy"), [p], method="noisy", dataset="")["psnr"]
-                                for p in pairs]))
+    noisy = evaluate_paired(load_model("noisy"), pairs, method="noisy input", dataset="")
     rows, levels = [], []
     if not args.no_shipped:
         default = load_model("default")
@@ -138,10 +155,11 @@ def main():
         rows.append(per_image_sigma(model, pairs, truth, f"candidate {model.name} at the true level (oracle)"))
         levels.append(level_error(model, pairs, truth, f"candidate {model.name}"))
     rows += [{"method": name, "psnr": value, "ssim": None} for name, value in PUBLISHED]
-    text = tables(rows, levels, noisy_psnr, len(pairs))
+    text = tables(rows, levels, noisy, len(pairs))
     print(text)
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "levels": levels, "truth": truth}, indent=1) + "\n")
+        Path(args.json).write_text(json.dumps({"noisy": noisy, "rows": rows, "levels": levels, "truth": truth},
+                                              indent=1) + "\n")
     if args.update_docs:
         update_section("real-noise", f"""
 ## Real camera noise (PolyU-dev)

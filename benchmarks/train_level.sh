@@ -13,4 +13,4 @@ fi
 exec "$IMGDENOISE" train --model level --color \
   --train "$DATA/train/BSD432" "$DATA/train/photos" "$DATA/train/color-small" \
   --noise realistic --sigma 1 25 --loss log-l1 --patch-size 96 --batch-size 16 \
-  --epochs 40 --steps 100 --lr 1e-3 --schedule cosine --precision float32 --out "$RUN" --verbose 2
+  --epochs 30 --steps 100 --lr 1e-3 --schedule cosine --precision float32 --out "$RUN" --verbose 2

@@ -44,6 +44,23 @@ def output_path_for(src: Path, output, many: bool) -> Path:
     return output / src.name
 
 
+def check_collisions(jobs) -> None:
+    """Refuse a plan in which two inputs would write the same output (``a/x.png`` and ``b/x.png``
+    into one folder): one result would be lost. Raises ValueError naming the inputs, before any work."""
+    seen = {}
+    clashes = []
+    for src, dst in jobs:
+        key = Path(dst).resolve()
+        if key in seen:
+            clashes.append(f"{seen[key]} and {src} -> {dst}")
+        else:
+            seen[key] = src
+    if clashes:
+        shown = "; ".join(clashes[:3]) + (f"; and {len(clashes) - 3} more" if len(clashes) > 3 else "")
+        raise ValueError(f"two inputs would write the same output, so one result would be lost: {shown}. "
+                         "Rename one, or denoise each folder into its own output folder")
+
+
 def denoise_file(denoiser, src, dst, *, sigma=None, overwrite: bool = False, max_pixels=None, **kwargs) -> dict:
     """Read ``src``, denoise, write ``dst`` with the input's bit depth and alpha.
 

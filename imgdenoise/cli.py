@@ -97,7 +97,7 @@ def cmd_denoise(args):
     from tqdm import tqdm
 
     from imgdenoise import load_model
-    from imgdenoise.batch import Skipped, denoise_files, expand_inputs, output_path_for
+    from imgdenoise.batch import Skipped, check_collisions, denoise_files, expand_inputs, output_path_for
     from imgdenoise.inference import check_strength
 
     try:
@@ -113,6 +113,11 @@ def cmd_denoise(args):
     failures, done, skipped = [], [], []
     many = len(sources) > 1 or any(Path(i).is_dir() for i in args.inputs)
     jobs = [(src, output_path_for(src, args.output, many)) for src in sources]
+    try:
+        check_collisions(jobs)
+    except ValueError as error:
+        _error(str(error))
+        return 2
     results = denoise_files(denoiser, jobs, sigma=args.sigma, overwrite=args.overwrite, max_pixels=args.max_pixels,
                             batch_size=args.batch_size, max_memory=int(args.max_memory * 2**30),
                             tile=args.tile or "auto", overlap=args.overlap, quality=args.quality,
@@ -559,9 +564,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _safe_streams():
+    """Print any file name: characters the terminal's encoding cannot show are escaped, not fatal."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a detached or closed stream: leave it
+                pass
+
+
 def main(argv=None) -> int:
+    _safe_streams()
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback; finished outputs are complete
+        print("\ninterrupted: finished outputs are complete; run the same command again to resume "
+              "(existing outputs are skipped)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

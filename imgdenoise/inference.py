@@ -51,14 +51,23 @@ def split_quality(name) -> tuple[str, str | None]:
     return (base, quality) if colon and quality in QUALITIES else (str(name), None)
 
 
+MAX_FLOAT_VALUE = 4.0  # float inputs beyond this are taken to be on the 0-255 scale and refused
+
+
 def check_image(image) -> np.ndarray:
     """Validate an input array; returns (H, W, C) float32, or uint8/uint16 unchanged.
 
+    Float images are on the [0, 1] scale; noisy ones may stray outside it (unclipped noise), but a
+    value above :data:`MAX_FLOAT_VALUE` means the 0-255 scale and is refused. Integer images must be
+    uint8 or uint16 (scaled by 255 or 65535); other integer types are refused rather than guessed.
     Raises ValueError naming the problem.
     """
     image = np.asarray(image)
     if image.dtype.kind not in "fui":
         raise ValueError(f"image must be a real numeric array, got dtype {image.dtype}")
+    if image.dtype.kind in "ui" and image.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"integer images must be uint8 (0-255) or uint16 (0-65535), got {image.dtype}; "
+                         "convert it (e.g. image.astype(np.uint8)) or pass float32 in [0, 1]")
     if image.ndim == 2:
         image = image[..., None]
     if image.ndim != 3 or image.shape[-1] not in (1, 3):
@@ -70,6 +79,9 @@ def check_image(image) -> np.ndarray:
     image = image.astype(np.float32, copy=False)
     if not np.all(np.isfinite(image)):
         raise ValueError("image contains NaN or Inf values")
+    if np.abs(image).max() > MAX_FLOAT_VALUE:
+        raise ValueError(f"float image values reach {np.abs(image).max():g}: float images are on the [0, 1] scale "
+                         "(divide a 0-255 image by 255, or pass it as uint8)")
     return image
 
 

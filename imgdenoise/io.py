@@ -305,15 +305,28 @@ def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarra
     return path
 
 
+def _new_file_mode(path: Path) -> int:
+    """The mode ``path`` should get: its current one when it is replaced, else 0o666 less the umask
+    (what ``open()`` would give a new file; ``mkstemp``'s temporaries are 0o600)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_target(path: Path):
     """A temporary path beside ``path`` to write to; renamed onto ``path`` if the block succeeds,
-    deleted if it fails (so ``path`` is never seen half-written)."""
+    deleted if it fails (so ``path`` is never seen half-written). The result has the mode a new
+    file gets under the umask, or the replaced file's mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_path = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _new_file_mode(path))
         os.replace(tmp_path, path)
     except BaseException:
         if os.path.exists(tmp_path):

@@ -252,3 +252,42 @@ def test_denoise_strength_zero_keeps_the_input_and_bad_strengths_are_refused(tmp
     assert "strength must be within [0, 4]" in capsys.readouterr().err
     assert main(["denoise", str(src), "-o", str(tmp_path / "y.png"), "--model", "seed", "--strength", "2"]) == 2
     assert "needs a noise-conditional model" in capsys.readouterr().err
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, gray_image, monkeypatch, capsys):
+    import imgdenoise.batch
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+        yield  # a generator, as denoise_files
+
+    monkeypatch.setattr(imgdenoise.batch, "denoise_files", interrupted)
+    src = write_image(tmp_path / "a.png", gray_image)
+    assert main(["denoise", str(src), "-o", str(tmp_path / "out.png"), "--model", "seed"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_names_the_terminal_cannot_encode_are_printed_escaped(tmp_path, gray_image):
+    import os
+    import subprocess
+    import sys
+
+    src = write_image(tmp_path / "caf\u00e9.png", gray_image)
+    env = {**os.environ, "PYTHONIOENCODING": "ascii:strict", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-m", "imgdenoise", "info", "--model", "seed", str(src)],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "caf\\xe9.png: 45x37 gray" in result.stdout and "UnicodeEncodeError" not in result.stderr
+
+
+def test_two_inputs_with_the_same_name_into_one_folder_are_refused_before_any_work(tmp_path, gray_image, capsys):
+    for folder in ("a", "b"):
+        write_image(tmp_path / folder / "same.png", gray_image)
+    out = tmp_path / "out"
+    assert main(["denoise", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(out), "--model", "seed"]) == 2
+    err = capsys.readouterr().err
+    assert "same.png" in err and "would write the same output" in err
+    assert not out.exists() or not any(out.iterdir())  # nothing was written
+    assert main(["denoise", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(out), "--model", "seed",
+                 "--overwrite"]) == 2

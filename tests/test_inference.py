@@ -327,3 +327,18 @@ def test_a_routing_denoiser_sends_blind_calls_to_its_blind_model():
     batch = routed.denoise_batch([image, image])
     np.testing.assert_allclose(batch[0], blind.denoise(image, 9.0), atol=1e-6)
     assert routed.denoise_batch([image, image], [None, 5.0]) is None  # mixed: one at a time
+
+
+@pytest.mark.parametrize("image, message", [
+    (np.full((8, 8), 200.0, np.float32), "on the \\[0, 1\\] scale"),
+    (np.full((8, 8), 200, np.int32), "integer images must be uint8"),
+    (np.full((8, 8), 2, np.int64), "integer images must be uint8"),
+])
+def test_out_of_range_and_ambiguous_inputs_are_refused(image, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_denoiser("unet", 1).denoise(image, 10)
+
+
+def test_unclipped_noisy_floats_are_accepted():
+    noisy = np.random.default_rng(0).normal(0.5, 0.6, (16, 16)).astype(np.float32)  # strays outside [0, 1]
+    assert tiny_denoiser("unet", 1).denoise(noisy, 50).shape == noisy.shape

@@ -220,3 +220,44 @@ def test_lossless_formats_round_trip_any_size(height, width, channels, depth, fm
     pixels = np.random.default_rng(seed).random((height, width, channels)).astype(np.float32)
     back = decode_image(encode_image(pixels, fmt, bit_depth=depth), "x")
     np.testing.assert_allclose(back.pixels, pixels, atol=0.5 / (2**depth - 1) + 1e-6)
+
+
+def test_outputs_get_the_umask_mode_and_replacing_keeps_the_old_mode(tmp_path, gray_image):
+    import os
+
+    from imgdenoise.io import write_image
+
+    old = os.umask(0o022)
+    try:
+        new = write_image(tmp_path / "new.png", gray_image)
+        assert new.stat().st_mode & 0o777 == 0o644
+        os.chmod(new, 0o640)
+        write_image(new, gray_image, overwrite=True)
+        assert new.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("compression", ["lzw", "zlib-predictor", "jpeg", "ccitt"])
+def test_compressed_tiffs_are_read(tmp_path, compression):
+    import tifffile
+
+    from imgdenoise.io import read_image
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / f"{compression}.tif"
+    if compression == "ccitt":  # 1-bit fax compression, as scanners write it (Pillow through libtiff)
+        from PIL import Image
+
+        bits = rng.random((32, 40)) > 0.5
+        Image.fromarray(bits).save(path, compression="group4")
+        np.testing.assert_array_equal(read_image(path).pixels[..., 0] > 0.5, bits)
+        return
+    pixels = (rng.random((32, 40, 3)) * 255).astype(np.uint8)
+    options = {"compression": "zlib", "predictor": True} if compression == "zlib-predictor" else \
+        {"compression": compression}
+    tifffile.imwrite(path, pixels, photometric="rgb", **options)
+    read = read_image(path).pixels
+    assert read.shape == (32, 40, 3)
+    if compression != "jpeg":  # lossless
+        np.testing.assert_array_equal(np.round(read * 255).astype(np.uint8), pixels)

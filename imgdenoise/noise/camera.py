@@ -6,7 +6,10 @@ matrix, white balance, RGGB Bayer mosaic), heteroscedastic shot + read noise is 
 linear raw values, and the pipeline is run forward (bilinear demosaicing, white balance,
 colour matrix, gamma, tone curve). Demosaicing spreads each photosite's noise over its
 neighbours and the colour matrix mixes it across channels, so the result is signal-dependent,
-spatially correlated and cross-channel correlated, as in a camera's own output.
+spatially correlated and cross-channel correlated, as in a camera's own output. Two steps of a
+camera's own processing follow, each with its probability: chroma noise reduction (the noise's
+colour, not its luminance, smoothed over a few pixels: why camera noise is mostly gray) and
+sharpening (an unsharp mask, which lifts the finest grain).
 
 All images are float32 in [0, 1], (H, W, 3). The camera of each image is drawn at random
 (:func:`random_camera`); the pipeline without noise returns the input (up to clipping).
@@ -26,6 +29,8 @@ from imgdenoise.noise.base import log_uniform, per_image
 SHOT_RANGE = (1e-4, 0.012)
 READ_SLOPE, READ_INTERCEPT, READ_SCATTER = 2.18, 1.20, 0.26
 GAMMA = 2.2
+CHROMA_NR_PROBABILITY = 0.7  # share of cameras that smooth chroma noise (most do, in JPEG mode)
+SHARPEN_PROBABILITY = 0.5
 
 _KERNEL_RB = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], np.float32) / 4.0
 _KERNEL_G = np.array([[0, 1, 0], [1, 4, 1], [0, 1, 0]], np.float32) / 4.0
@@ -45,6 +50,9 @@ class Camera:
     gains: np.ndarray
     shot: float
     read: float
+    chroma_blur: float = 0.0  # std (pixels) of the chroma noise reduction; 0: none
+    sharpen: float = 0.0  # unsharp-mask amount; 0: none
+    sharpen_radius: float = 1.0  # its Gaussian's std, pixels
 
 
 def random_camera(rng: np.random.Generator, shot_range=SHOT_RANGE) -> Camera:
@@ -59,7 +67,10 @@ def random_camera(rng: np.random.Generator, shot_range=SHOT_RANGE) -> Camera:
     gains = np.array([rng.uniform(1.9, 2.4), 1.0, rng.uniform(1.5, 1.9)]) * brightness
     shot = log_uniform(rng, *shot_range)
     read = float(np.exp(READ_SLOPE * np.log(shot) + READ_INTERCEPT + rng.normal(0.0, READ_SCATTER)))
-    return Camera(rgb_to_cam.astype(np.float32), gains.astype(np.float32), shot, read)
+    chroma_blur = rng.uniform(1.0, 4.0) if rng.random() < CHROMA_NR_PROBABILITY else 0.0
+    sharpen = rng.uniform(0.2, 1.0) if rng.random() < SHARPEN_PROBABILITY else 0.0
+    return Camera(rgb_to_cam.astype(np.float32), gains.astype(np.float32), shot, read,
+                  chroma_blur, sharpen, rng.uniform(0.7, 1.5))
 
 
 def inverse_tone(y: np.ndarray) -> np.ndarray:
@@ -130,11 +141,31 @@ def camera_pipeline(image: np.ndarray, camera: Camera, rng: np.random.Generator 
     return process(demosaic(bayer), camera)[:h, :w].astype(np.float32)
 
 
+def in_camera_processing(noise: np.ndarray, camera: Camera) -> np.ndarray:
+    """The camera's chroma noise reduction and sharpening, applied to ``noise`` (H, W, 3).
+
+    Chroma: the noise's deviation from its channel mean (its colour) is smoothed with a Gaussian
+    of std ``chroma_blur`` pixels; its luminance is kept. Sharpening: ``sharpen`` times the noise
+    minus its Gaussian blur (std ``sharpen_radius``) is added.
+    """
+    if camera.chroma_blur > 0:
+        luminance = noise.mean(axis=-1, keepdims=True)
+        chroma = ndimage.gaussian_filter(noise - luminance, sigma=(camera.chroma_blur, camera.chroma_blur, 0),
+                                         mode="mirror")
+        noise = luminance + chroma
+    if camera.sharpen > 0:
+        r = camera.sharpen_radius
+        noise = noise + camera.sharpen * (noise - ndimage.gaussian_filter(noise, sigma=(r, r, 0), mode="mirror"))
+    return noise
+
+
 def add_camera_noise(image: np.ndarray, camera: Camera, rng: np.random.Generator) -> np.ndarray:
     """``image`` (H, W, 3) plus the noise ``camera`` puts on it: the pipeline's output with raw noise
-    minus its output without. Only the noise goes through the pipeline, so the clean signal keeps
-    its detail (no demosaicing blur to learn to undo) and the difference is noise alone."""
-    return image + (camera_pipeline(image, camera, rng) - camera_pipeline(image, camera))
+    minus its output without, through the camera's own processing (:func:`in_camera_processing`).
+    Only the noise goes through the pipeline, so the clean signal keeps its detail (no demosaicing
+    blur or sharpening to learn to undo) and the difference is noise alone."""
+    noise = camera_pipeline(image, camera, rng) - camera_pipeline(image, camera)
+    return image + in_camera_processing(noise, camera)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,9 +19,10 @@ from imgdenoise.noise.gaussian import GaussianNoise
 
 
 def random_covariance(rng: np.random.Generator, channels: int = 3) -> np.ndarray:
-    """A random channel covariance (C, C) with mean variance 1: ``A A^T`` for a Gaussian ``A``, scaled."""
+    """A random channel covariance (C, C) with mean variance 1: ``A A^T`` for a Gaussian ``A`` plus a
+    random share of noise common to all channels (camera noise is mostly luminance), scaled."""
     a = rng.standard_normal((channels, channels))
-    cov = a @ a.T + 1e-3 * np.eye(channels)
+    cov = a @ a.T + rng.uniform(0.0, 3.0) * np.ones((channels, channels)) + 1e-3 * np.eye(channels)
     return cov / np.trace(cov) * channels
 
 
@@ -56,7 +57,7 @@ class SpatiallyCorrelatedNoise:
     random covariance, as after demosaicing."""
 
     sigma: float | tuple[float, float] = (1.0, 25.0)
-    spread: tuple[float, float] = (0.5, 1.5)
+    spread: tuple[float, float] = (0.5, 2.5)
 
     def __call__(self, images, rng):
         def noisy(image):
