@@ -30,6 +30,10 @@ class ImageReadError(ValueError):
     """An input file that cannot be read as an image; the message names the file."""
 
 
+class ImageTooLargeError(ImageReadError):
+    """An image whose header declares more than the limits allow (found before decoding)."""
+
+
 @dataclasses.dataclass
 class Image:
     """A decoded image: ``pixels (H, W, C)`` float32 in [0, 1], optional ``alpha (H, W, 1)``."""
@@ -94,7 +98,7 @@ def _split_channels(array: np.ndarray, path) -> tuple[np.ndarray, np.ndarray | N
 
 def _check_size(width: int, height: int, path, max_pixels: int):
     if width * height > max_pixels:
-        raise ImageReadError(f"{path}: image of {width}x{height} pixels exceeds the limit of "
+        raise ImageTooLargeError(f"{path}: image of {width}x{height} pixels exceeds the limit of "
                              f"{max_pixels} pixels (raise max_pixels if it is genuine)")
     if width == 0 or height == 0:
         raise ImageReadError(f"{path}: image has zero size")
@@ -115,6 +119,26 @@ def _read_png16(f, name, max_pixels) -> np.ndarray:
     return array[..., 0] if planes == 1 else array
 
 
+MAX_SAMPLES = 8  # samples per pixel a TIFF may have (RGBA + extras); more is refused before decoding
+BYTES_PER_PIXEL_LIMIT = 8  # decoded bytes allowed per pixel of max_pixels (RGBA at 16 bits)
+
+
+def _check_tiff_budget(page, width: int, height: int, name, max_pixels: int):
+    """Refuse, from the header alone, a TIFF whose decoded size would exceed what ``max_pixels`` pixels
+    of 16-bit RGBA take: many samples per pixel (a 268 KB file can declare 1000 and decode to 262 MB)
+    or huge tiles count, not just width x height."""
+    samples = int(page.samplesperpixel)
+    if samples > MAX_SAMPLES:
+        raise ImageTooLargeError(f"{name}: TIFF declares {samples} samples per pixel (at most {MAX_SAMPLES} are read)")
+    item = max(1, int(page.bitspersample)) / 8
+    budget = max_pixels * BYTES_PER_PIXEL_LIMIT
+    decoded = width * height * samples * item
+    tile = (page.tilewidth or width) * (page.tilelength or page.rowsperstrip or height) * samples * item
+    if decoded > budget or tile > budget:
+        raise ImageTooLargeError(f"{name}: TIFF would decode to {max(decoded, tile) / 2**20:.0f} MiB, over the limit of "
+                             f"{budget / 2**20:.0f} MiB for {max_pixels} pixels (raise max_pixels if it is genuine)")
+
+
 def _read_tiff(f, name, max_pixels) -> np.ndarray:
     with tifffile.TiffFile(f) as tif:
         page = tif.pages[0]
@@ -122,6 +146,7 @@ def _read_tiff(f, name, max_pixels) -> np.ndarray:
         samples_first = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and len(shape) == 3
         height, width = (shape[1], shape[2]) if samples_first else (shape[0], shape[1])
         _check_size(width, height, name, max_pixels)
+        _check_tiff_budget(page, width, height, name, max_pixels)
         if page.photometric == tifffile.PHOTOMETRIC.SEPARATED:
             raise ImageReadError(f"{name}: CMYK TIFF is not supported; convert it to RGB first")
         array = page.asarray()

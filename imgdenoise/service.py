@@ -181,7 +181,7 @@ def _parse_quality(text: str) -> str:
 def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, start: float,
                     quality: str = DEFAULT_QUALITY, strength: float = 1.0) -> Response:
     """Decode an upload, denoise it, encode the answer (see ``POST /v1/denoise``)."""
-    from imgdenoise.io import ImageReadError, decode_image, encode_image
+    from imgdenoise.io import ImageReadError, ImageTooLargeError, decode_image, encode_image
 
     config = pool.config
     data = image.file.read(config.max_upload_bytes + 1)
@@ -191,7 +191,7 @@ def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, st
     try:
         decoded = decode_image(data, name, max_pixels=config.max_pixels)
     except ImageReadError as error:
-        status = 413 if "exceeds the limit" in str(error) else 415
+        status = 413 if isinstance(error, ImageTooLargeError) else 415
         raise HTTPException(status, str(error)) from None
     denoiser = denoiser.for_sigma(used_sigma)  # the network that runs (the default routes blind calls)
     source = "given" if denoiser.noise_conditional else "not used by this model"

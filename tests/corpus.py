@@ -105,4 +105,11 @@ def cases() -> list[Case]:
         Case("bigendian16.tif", _tiff_bytes(gray16.astype(">u2"), byteorder=">"), "ok", equals(gray16, 65535.0)),
         Case("rgb16.tif", _tiff_bytes((rgb8.astype(np.uint16) * 257), photometric="rgb"), "ok",
              shape_is((24, 32, 3), 16)),
+        # 1000 samples per pixel: a few KB that would decode to 1000 planes (issue 16)
+        Case("samples.tif", _tiff_bytes(np.zeros((64, 64, 1000), np.uint8), photometric="minisblack",
+                                        compression="zlib", extrasamples=["unspecified"] * 999),
+             "samples per pixel", http_status=413),
+        Case("lzw.tif", _tiff_bytes(rgb8, photometric="rgb", compression="lzw"), "ok", shape_is((24, 32, 3), 8)),
+        Case("deflate-predictor.tif", _tiff_bytes(rgb8, photometric="rgb", compression="zlib", predictor=True), "ok",
+             shape_is((24, 32, 3), 8)),
     ]
