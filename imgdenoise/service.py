@@ -209,6 +209,56 @@ def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, st
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
+FORM_OVERHEAD = 64 << 10  # bytes a multipart body may carry beyond the image (boundaries, other fields)
+
+
+class UploadLimit:
+    """ASGI middleware that refuses a request body over ``max_bytes`` with 413 before it is stored:
+    at once from ``Content-Length``, or, for a chunked body, as soon as the bytes received pass the
+    limit (reading stops there: the app is told the client went away, and its own answer dropped)."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def _refuse(self, send):
+        body = f'{{"detail": "request body larger than the limit of {self.max_bytes} bytes"}}'.encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            return await self._refuse(send)
+        state = {"received": 0, "started": False, "refused": False}
+
+        async def limited_receive():
+            if state["refused"]:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                if state["received"] > self.max_bytes and not state["started"]:
+                    state["refused"] = True
+                    await self._refuse(send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message):
+            if state["refused"]:
+                return  # the 413 has been sent
+            state["started"] = state["started"] or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not state["refused"]:
+                raise
+
+
 def create_app(config: ServiceConfig | None = None) -> FastAPI:
     """The service as an ASGI app (``uvicorn`` serves it; tests use FastAPI's test client)."""
     config = config or ServiceConfig()
@@ -216,6 +266,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app = FastAPI(title="imgdenoise", version=__version__,
                   description="Denoise images with CNNs. Sigma is on the 0-255 scale.")
     app.state.pool = pool
+    app.add_middleware(UploadLimit, max_bytes=config.max_upload_bytes + FORM_OVERHEAD)
     if config.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

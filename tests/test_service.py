@@ -247,3 +247,49 @@ def test_bad_input_corpus_through_the_service(client, case):
     if case.outcome != "ok":
         expected = "not a PNG, JPEG, BMP or TIFF" if case.name == "text.png" else case.outcome
         assert expected in response.json()["detail"] and case.name in response.json()["detail"]
+
+
+@pytest.mark.parametrize("shape", [(7, 7), (3, 500), (1, 2000)])
+def test_small_and_thin_images_are_denoised_blind_not_a_500(shape):
+    client = TestClient(create_app(ServiceConfig(models=["unet"])))
+    image = np.random.default_rng(0).random(shape + (1,)).astype(np.float32)
+    response = post(client, encode_image(image, "PNG"), sigma="auto")
+    assert response.status_code == 200, response.text
+    assert decode_image(response.content).pixels.shape == shape + (1,)
+    assert float(response.headers["x-sigma"]) >= 0
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read():
+    import asyncio
+
+    from imgdenoise.service import FORM_OVERHEAD
+
+    app = create_app(ServiceConfig(models=["seed"], max_upload_bytes=1000))
+    limit = 1000 + FORM_OVERHEAD
+    sent, chunks_read = [], []
+
+    def run(headers, chunks):
+        queue = list(chunks)
+
+        async def receive():
+            chunks_read.append(1)
+            body = queue.pop(0) if queue else b""
+            return {"type": "http.request", "body": body, "more_body": bool(queue)}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/v1/denoise", "headers": headers, "query_string": b"",
+                 "root_path": "", "scheme": "http", "server": ("test", 80), "client": ("test", 1),
+                 "http_version": "1.1", "raw_path": b"/v1/denoise"}
+        asyncio.run(app(scope, receive, send))
+
+    run([(b"content-length", str(100 << 20).encode())], [b"x" * 10])  # a 100 MB body announced
+    assert sent[0]["status"] == 413 and not chunks_read  # refused without reading a byte
+    sent.clear()
+    head = (b'--b\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
+            b"Content-Type: application/octet-stream\r\n\r\n")
+    chunks_read.clear()
+    run([(b"content-type", b"multipart/form-data; boundary=b")],
+        [head] + [b"x" * (limit // 2)] * 10)  # chunked, no length: 5x the limit
+    assert sent[0]["status"] == 413 and len(chunks_read) <= 4  # stopped soon after the limit
