@@ -357,7 +357,7 @@ def cmd_serve(args):
     from imgdenoise.service import ServiceConfig, serve
 
     config = ServiceConfig(models=args.models, max_upload_bytes=int(args.max_upload_mb * 2**20),
-                           max_pixels=args.max_pixels, threads=args.threads, queue=args.queue,
+                           max_pixels=args.max_pixels, max_work=args.max_work, threads=args.threads, queue=args.queue,
                            queue_timeout=args.queue_timeout, runtime=args.runtime, cors_origins=args.cors_origin)
     serve(config, host=args.host, port=args.port, workers=args.workers)
     return 0
@@ -553,6 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cors-origin", nargs="*", default=[], help="web origins allowed to call the API (default: none)")
     p.add_argument("--max-upload-mb", type=float, default=64.0)
     p.add_argument("--max-pixels", type=int, default=64_000_000)
+    p.add_argument("--max-work", type=float, default=64.0,
+                   help="megapixel-passes one request may take (pixels x network passes of its quality); more: 413")
     p.add_argument("--runtime", default="keras", choices=["keras", "xla", "eager", "bf16", "onnx"])
     p.set_defaults(func=cmd_serve)
 

@@ -49,6 +49,7 @@ class ServiceConfig:
     models: list[str] = field(default_factory=lambda: ["default"])
     max_upload_bytes: int = 64 << 20
     max_pixels: int = 64_000_000
+    max_work: float = 64.0  # megapixel-passes one request may take (pixels x network passes of its quality)
     threads: int = 1  # images denoised at the same time by this process
     queue: int = 8  # requests that may wait for a free thread; more get 503 + Retry-After
     queue_timeout: float = 60.0  # seconds a request may wait for a thread before 503
@@ -62,6 +63,7 @@ class ServiceConfig:
         return cls(models=env.get("IMGDENOISE_MODELS", "default").split(","),
                    max_upload_bytes=int(env.get("IMGDENOISE_MAX_UPLOAD_BYTES", 64 << 20)),
                    max_pixels=int(env.get("IMGDENOISE_MAX_PIXELS", 64_000_000)),
+                   max_work=float(env.get("IMGDENOISE_MAX_WORK", 64.0)),
                    threads=int(env.get("IMGDENOISE_THREADS", 1)),
                    queue=int(env.get("IMGDENOISE_QUEUE", 8)),
                    queue_timeout=float(env.get("IMGDENOISE_QUEUE_TIMEOUT", 60)),
@@ -70,7 +72,8 @@ class ServiceConfig:
 
     def to_env(self) -> dict[str, str]:
         return {"IMGDENOISE_MODELS": ",".join(self.models), "IMGDENOISE_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
-                "IMGDENOISE_MAX_PIXELS": str(self.max_pixels), "IMGDENOISE_THREADS": str(self.threads),
+                "IMGDENOISE_MAX_PIXELS": str(self.max_pixels), "IMGDENOISE_MAX_WORK": str(self.max_work),
+                "IMGDENOISE_THREADS": str(self.threads),
                 "IMGDENOISE_QUEUE": str(self.queue), "IMGDENOISE_QUEUE_TIMEOUT": str(self.queue_timeout),
                 "IMGDENOISE_RUNTIME": self.runtime, "IMGDENOISE_CORS_ORIGINS": ",".join(self.cors_origins)}
 
@@ -163,6 +166,17 @@ def _model_summary(name: str) -> dict:
     return {"name": name, "architecture": arch, "networks": {s: cards[s] for s in stems}}
 
 
+def _check_work(denoiser, shape, quality: str, max_work: float):
+    """413 when ``shape`` at ``quality`` needs more than ``max_work`` megapixel-passes (a small file can be a
+    large flat image, and ``best`` runs 8-16 passes), so one request cannot hold a worker for minutes."""
+    passes = denoiser.passes(shape[-1], quality).count if hasattr(denoiser, "passes") else 1
+    work = shape[0] * shape[1] * passes / 1e6
+    if work > max_work:
+        raise HTTPException(413, f"a {shape[1]}x{shape[0]} image at quality {quality} is {work:.1f} megapixel-passes "
+                                 f"({passes} network passes), over this service's limit of {max_work:g}; ask for "
+                                 "quality=fast or send a smaller image")
+
+
 def _parse_strength(text: str) -> float:
     from imgdenoise.inference import check_strength
 
@@ -194,6 +208,7 @@ def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, st
         status = 413 if isinstance(error, ImageTooLargeError) else 415
         raise HTTPException(status, str(error)) from None
     denoiser = denoiser.for_sigma(used_sigma)  # the network that runs (the default routes blind calls)
+    _check_work(denoiser, decoded.pixels.shape, quality, config.max_work)
     source = "given" if denoiser.noise_conditional else "not used by this model"
     if used_sigma is None and denoiser.noise_conditional:
         used_sigma, source = denoiser.noise_level(decoded.pixels), "estimated"

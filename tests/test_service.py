@@ -293,3 +293,11 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read():
     run([(b"content-type", b"multipart/form-data; boundary=b")],
         [head] + [b"x" * (limit // 2)] * 10)  # chunked, no length: 5x the limit
     assert sent[0]["status"] == 413 and len(chunks_read) <= 4  # stopped soon after the limit
+
+
+def test_a_request_over_the_work_limit_gets_413_naming_the_cause():
+    client = TestClient(create_app(ServiceConfig(models=["unet"], max_work=0.05)))
+    flat = encode_image(np.full((128, 128, 1), 0.5, np.float32), "PNG")  # 0.016 MP, a few hundred bytes
+    assert post(client, flat, sigma="10", quality="fast").status_code == 200
+    response = post(client, flat, sigma="10", quality="best")  # 8 passes: 0.13 megapixel-passes
+    assert response.status_code == 413 and "megapixel-passes" in response.json()["detail"]
