@@ -74,9 +74,12 @@ def _normalise(array: np.ndarray, path) -> tuple[np.ndarray, int]:
         if not np.all(np.isfinite(array)):
             raise ImageReadError(f"{path}: float image contains NaN or Inf values")
         return np.clip(array, 0.0, 1.0), 32
-    if np.issubdtype(array.dtype, np.integer):
+    if np.issubdtype(array.dtype, np.signedinteger):  # no agreed mapping of negatives to light
+        raise ImageReadError(f"{path}: signed {8 * array.dtype.itemsize}-bit pixels are not supported "
+                             "(convert the image to unsigned 8/16-bit or float)")
+    if np.issubdtype(array.dtype, np.unsignedinteger):
         info = np.iinfo(array.dtype)
-        return (np.clip(array, 0, None).astype(np.float64) / info.max).astype(np.float32), 16
+        return (array.astype(np.float64) / info.max).astype(np.float32), 16
     raise ImageReadError(f"{path}: unsupported pixel type {array.dtype}")
 
 
@@ -150,8 +153,39 @@ def _read_tiff(f, name, max_pixels) -> np.ndarray:
         if page.photometric == tifffile.PHOTOMETRIC.SEPARATED:
             raise ImageReadError(f"{name}: CMYK TIFF is not supported; convert it to RGB first")
         array = page.asarray()
-    if samples_first:
-        array = np.moveaxis(array, 0, -1)
+        if samples_first:
+            array = np.moveaxis(array, 0, -1)
+        array = _tiff_photometric(page, array, name)
+        array = _orient(array, int(page.tags["Orientation"].value) if "Orientation" in page.tags else 1)
+    return _drop_extra_samples(array)
+
+
+def _tiff_photometric(page, array: np.ndarray, name) -> np.ndarray:
+    """Pixels as light: MINISWHITE inverted (0 is white), PALETTE indices looked up in the colour map."""
+    if page.photometric == tifffile.PHOTOMETRIC.MINISWHITE:
+        if array.dtype.kind == "u":
+            return np.iinfo(array.dtype).max - array
+        if array.dtype == np.bool_:
+            return ~array
+        return 1.0 - array
+    if page.photometric == tifffile.PHOTOMETRIC.PALETTE:
+        colormap = page.colormap
+        if colormap is None:
+            raise ImageReadError(f"{name}: palette TIFF without a colour map")
+        return np.moveaxis(np.asarray(colormap, np.uint16)[:, array], 0, -1)  # (H, W, 3) 16-bit
+    return array
+
+
+def _orient(array: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply a TIFF/EXIF Orientation (1-8) so the array is upright, as viewers show it."""
+    flips = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+             5: lambda a: np.swapaxes(a, 0, 1), 6: lambda a: np.swapaxes(a, 0, 1)[:, ::-1],
+             7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1], 8: lambda a: np.swapaxes(a, 0, 1)[::-1]}
+    return np.ascontiguousarray(flips[orientation](array)) if orientation in flips else array
+
+
+def _drop_extra_samples(array: np.ndarray) -> np.ndarray:
+    """Samples beyond RGBA (unspecified extras) are not image channels: keep RGB."""
     if array.ndim == 3 and array.shape[-1] > 4:
         array = array[..., :3]
     return array

@@ -85,6 +85,13 @@ def cases() -> list[Case]:
             np.testing.assert_allclose(image.pixels[..., 0], expected / scale, atol=1e-6)
         return check
 
+    def rgb_equals(expected):
+        def check(image):
+            np.testing.assert_allclose(image.pixels, expected, atol=1e-6)
+        return check
+
+    palette = (rng.random((3, 256)) * 65535).astype(np.uint16)  # an 8-bit palette; the image uses 4 entries
+
     return [
         Case("empty.png", b"", "file is empty", http_status=415),
         Case("truncated.png", good_png[: len(good_png) // 2], "cannot decode PNG", http_status=415),
@@ -110,6 +117,13 @@ def cases() -> list[Case]:
                                         compression="zlib", extrasamples=["unspecified"] * 999),
              "samples per pixel", http_status=413),
         Case("lzw.tif", _tiff_bytes(rgb8, photometric="rgb", compression="lzw"), "ok", shape_is((24, 32, 3), 8)),
+        Case("miniswhite.tif", _tiff_bytes(gray8, photometric="miniswhite"), "ok", equals(255 - gray8.astype(float), 255)),
+        Case("palette.tif", _tiff_bytes(gray8 % 4, photometric="palette", colormap=palette), "ok",
+             rgb_equals(np.moveaxis(palette[:, gray8 % 4], 0, -1) / 65535.0)),
+        Case("orientation6.tif", _tiff_bytes(gray8, photometric="minisblack", extratags=[(274, "H", 1, 6, True)]),
+             "ok", equals(np.swapaxes(gray8, 0, 1)[:, ::-1].astype(float), 255)),
+        Case("int16.tif", _tiff_bytes((gray16.astype(np.int32) - 32768).astype(np.int16)),
+             "signed 16-bit pixels are not supported", http_status=415),
         Case("deflate-predictor.tif", _tiff_bytes(rgb8, photometric="rgb", compression="zlib", predictor=True), "ok",
              shape_is((24, 32, 3), 8)),
     ]
