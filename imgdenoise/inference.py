@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imgdenoise.estimator import ESTIMATE_CROP, central_crop
+from imgdenoise.estimator import central_crop
 from imgdenoise.noise import estimate_sigma
 from imgdenoise.transforms import dihedral, inverse_dihedral
 
@@ -617,7 +617,8 @@ def _shipped_variant(stem: str, runtime: str) -> Variant:
 
 def load_model(name_or_path="default", runtime: str = DEFAULT_RUNTIME):
     """Load a denoiser: a shipped name (``default``, a family such as ``unet``, or one weight's
-    stem such as ``unet-color``: :func:`~imgdenoise.pretrained.shipped_names`), a ``.keras`` file (its ``.json`` model card beside it is used when present), a card ``.json``,
+    stem such as ``unet-color``: :func:`~imgdenoise.pretrained.shipped_names`), a ``.keras`` file
+    (its ``.json`` model card beside it is used when present), a card ``.json``,
     an exported ``.onnx`` file (runs on ONNX Runtime), or a classical method (``bm3d``,
     ``nlm``, ``tv``, ``wavelet``, ``noisy``).
 

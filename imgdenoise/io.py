@@ -138,8 +138,9 @@ def _check_tiff_budget(page, width: int, height: int, name, max_pixels: int):
     decoded = width * height * samples * item
     tile = (page.tilewidth or width) * (page.tilelength or page.rowsperstrip or height) * samples * item
     if decoded > budget or tile > budget:
-        raise ImageTooLargeError(f"{name}: TIFF would decode to {max(decoded, tile) / 2**20:.0f} MiB, over the limit of "
-                             f"{budget / 2**20:.0f} MiB for {max_pixels} pixels (raise max_pixels if it is genuine)")
+        raise ImageTooLargeError(f"{name}: TIFF would decode to {max(decoded, tile) / 2**20:.0f} MiB, over the limit "
+                                 f"of {budget / 2**20:.0f} MiB for {max_pixels} pixels (raise max_pixels if it is "
+                                 "genuine)")
 
 
 def _read_tiff(f, name, max_pixels) -> np.ndarray:

@@ -218,7 +218,8 @@ def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, st
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).stem)[:100] or "image"  # safe in a header
     headers = {
         "X-Sigma": "n/a" if used_sigma is None else f"{used_sigma:.2f}", "X-Sigma-Source": source,
-        "X-Model": denoiser.name, "X-Quality": quality, "X-Strength": f"{strength:g}", "X-Processing-Seconds": f"{time.perf_counter() - start:.3f}",
+        "X-Model": denoiser.name, "X-Quality": quality, "X-Strength": f"{strength:g}",
+        "X-Processing-Seconds": f"{time.perf_counter() - start:.3f}",
         "Content-Disposition": f'attachment; filename="{stem}-denoised{SUFFIXES[fmt]}"',
     }
     return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)

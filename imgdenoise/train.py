@@ -281,7 +281,8 @@ def model_card(config: TrainConfig, architecture: dict) -> dict:
         "channels": architecture.get("channels", 1),
         "training": {
             "data": config.train, "paired": config.paired,
-            "sigma_range": list(config.sigma), "noise": config.noise, "loss": config.loss, "patch_size": config.patch_size,
+            "sigma_range": list(config.sigma), "noise": config.noise, "loss": config.loss,
+            "patch_size": config.patch_size,
             "batch_size": config.batch_size, "epochs": config.epochs, "steps_per_epoch": config.steps_per_epoch,
             "learning_rate": config.learning_rate, "schedule": config.schedule, "ema": config.ema,
             "precision": config.precision, "init_from": config.init_from,
