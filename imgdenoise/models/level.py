@@ -9,18 +9,23 @@ of ``noisy - clean`` (0-255 scale), the value that denoiser is conditioned on.
 Layout, for ``widths=(w0, w1, w2)``::
 
     conv3x3(w0)-ReLU -> conv3x3 stride 2 (w1)-ReLU -> conv3x3(w1)-ReLU
-    -> conv3x3 stride 2 (w2)-ReLU -> conv3x3(w2)-ReLU -> conv1x1(1), softplus
-    -> mean over the image (N, 1): the level / 255
+    -> conv3x3 stride 2 (w2)-ReLU -> conv3x3(w2)-ReLU -> conv1x1(1): log of the local level
+    -> mean over the image -> exp (N, 1): the level / 255
 
-The map before the mean is a local level at 1/4 resolution; its mean over the whole image is
-the image's level. About 0.03 MFLOP per pixel; any height and width (multiples of 4 avoid
+The map before the mean is the log of a local level at 1/4 resolution; the image's level is their
+geometric mean. Predicting the log (its bias starting at a typical level) keeps the output positive
+without a saturating activation, so training cannot collapse to a constant. About 0.03 MFLOP per pixel; any height and width (multiples of 4 avoid
 edge effects).
 """
 
 import keras
+import numpy as np
 from keras import layers
 
 from imgdenoise.models import register_model
+
+
+INITIAL_LEVEL = 8.0  # 0-255: where the output starts, in the middle of the training levels
 
 
 @register_model("level", multiple=4, task="noise-level",
@@ -38,6 +43,8 @@ def build_level(*, channels: int = 3, widths=(24, 48, 64)) -> keras.Model:
     x = layers.Conv2D(w1, 3, padding="same", activation="relu", name="conv1")(x)
     x = layers.Conv2D(w2, 3, strides=2, padding="same", activation="relu", name="down2")(x)
     x = layers.Conv2D(w2, 3, padding="same", activation="relu", name="conv2")(x)
-    local = layers.Conv2D(1, 1, activation="softplus", dtype="float32", name="local_level")(x)
-    level = layers.GlobalAveragePooling2D(dtype="float32", name="level")(local)
+    local = layers.Conv2D(1, 1, dtype="float32", name="local_log_level",
+                          bias_initializer=keras.initializers.Constant(np.log(INITIAL_LEVEL / 255.0)))(x)
+    log_level = layers.GlobalAveragePooling2D(dtype="float32", name="log_level")(local)
+    level = layers.Activation("exponential", dtype="float32", name="level")(log_level)
     return keras.Model(noisy, level, name="level")

@@ -1,0 +1,188 @@
+"""Train the real-photo noise-level estimator: for each noisy image, the sigma at which the shipped
+Gaussian colour U-Net restores it best (its Gaussian-equivalent sigma).
+
+Camera noise after demosaicing, in-camera processing and JPEG is correlated and signal-dependent: a
+Gaussian denoiser must be told a sigma well above its standard deviation to remove it, and the
+classical estimator reads almost none of it. So the estimator learns the sigma the denoiser needs:
+
+1. targets: random patches of the clean colour training photographs (the last 5% of each folder held
+   out for validation), each given realistic synthetic noise (:func:`imgdenoise.noise.realistic_noise`;
+   a fifth of them white Gaussian noise, whose answer is its own sigma), denoised by the shipped colour
+   U-Net (one pass) at a grid of sigmas; the target is the PSNR-best sigma (a parabola through the best
+   grid point and its neighbours, in log sigma). Cached in ``--cache``.
+2. training: the ``level`` network (:mod:`imgdenoise.models.level`) on those patches (random flips and
+   rotations), log-L1 loss, Adam with cosine decay; the weights of the lowest validation loss are kept.
+
+No test set and no real pair is used. Usage:
+  python benchmarks/train_level_equivalent.py [--train DIR ...] [--patches 2400] [--out runs/level-real]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import DATASETS, ROOT  # noqa: E402
+
+from imgdenoise.data import list_images, load_images  # noqa: E402
+from imgdenoise.noise import GaussianNoise, realistic_noise  # noqa: E402
+from imgdenoise.transforms import dihedral  # noqa: E402
+
+GRID = np.array([1.5, 2.5, 4.0, 6.0, 9.0, 13.0, 19.0, 27.0, 38.0, 54.0])
+FOLDERS = ("BSD432", "photos", "color-small")
+
+
+def split_images(folders, held_out: float = 0.05):
+    """Clean training images and held-out ones: the last ``held_out`` of each folder, as ``imgdenoise train``."""
+    train, val = [], []
+    for folder in folders:
+        paths = list_images(folder)
+        n_val = max(1, int(len(paths) * held_out))
+        train += paths[:-n_val]
+        val += paths[-n_val:]
+    return load_images(train, 3), load_images(val, 3)
+
+
+def noisy_patches(images, count: int, size: int, seed: int):
+    """``count`` clean ``size`` patches with realistic noise (a fifth white Gaussian, sigma 1-40)."""
+    rng = np.random.default_rng(seed)
+    areas = np.array([im.shape[0] * im.shape[1] for im in images], np.float64)
+    realistic, white = realistic_noise(), GaussianNoise((1.0, 40.0))
+    clean, noisy = [], []
+    for _ in range(count):
+        image = images[rng.choice(len(images), p=areas / areas.sum())]
+        top, left = rng.integers(0, image.shape[0] - size + 1), rng.integers(0, image.shape[1] - size + 1)
+        patch = dihedral(image[top:top + size, left:left + size], int(rng.integers(0, 8)))[None]
+        model = white if rng.random() < 0.2 else realistic
+        out, _ = model(patch.astype(np.float32), rng)
+        clean.append(patch[0])
+        noisy.append(out[0])
+    return np.stack(clean).astype(np.float32), np.stack(noisy).astype(np.float32)
+
+
+def best_sigmas(network, clean, noisy, batch: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """Each patch's PSNR-best sigma for ``network`` (one pass, a grid then a parabola in log sigma),
+    and the PSNR there."""
+    scores = np.zeros((len(clean), len(GRID)))
+    for g, sigma in enumerate(GRID):
+        for start in range(0, len(clean), batch):
+            x = noisy[start:start + batch]
+            s = np.full(x.shape[:3] + (1,), sigma / 255.0, np.float32)
+            out = np.clip(network.predict_on_batch([x, s]), 0, 1)
+            mse = ((out - clean[start:start + batch]) ** 2).mean(axis=(1, 2, 3))
+            scores[start:start + batch, g] = 10 * np.log10(1.0 / np.maximum(mse, 1e-12))
+        print(f"  sigma {sigma:g} done", flush=True)
+    logs = np.log(GRID)
+    best = scores.argmax(axis=1)
+    targets = []
+    for i, b in enumerate(best):
+        if 0 < b < len(GRID) - 1:  # vertex of the parabola through three points
+            y0, y1, y2 = scores[i, b - 1:b + 2]
+            x0, x1, x2 = logs[b - 1:b + 2]
+            denom = (x0 - x1) * (x0 - x2) * (x1 - x2)
+            a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denom
+            bb = (x2 ** 2 * (y0 - y1) + x1 ** 2 * (y2 - y0) + x0 ** 2 * (y1 - y2)) / denom
+            vertex = -bb / (2 * a) if a < 0 else logs[b]
+            targets.append(float(np.exp(np.clip(vertex, x0, x2))))
+        else:
+            targets.append(float(GRID[b]))
+    return np.array(targets, np.float32), scores.max(axis=1)
+
+
+def make_targets(args, cache: Path):
+    from imgdenoise.inference import _bfloat16_copy
+    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained
+
+    train, val = split_images([Path(f) for f in args.train])
+    model, card = load_pretrained(WEIGHTS_DIR / "unet-color.json")
+    network = _bfloat16_copy(model, card) if args.bf16 else model
+    data = {}
+    for split, images, count, seed in (("train", train, args.patches, 1), ("val", val, args.patches // 8, 2)):
+        started = time.time()
+        clean, noisy = noisy_patches(images, count, args.size, seed)
+        targets, best_psnr = best_sigmas(network, clean, noisy)
+        std = np.std((noisy - clean).reshape(len(clean), -1), axis=1) * 255
+        print(f"{split}: {count} patches in {time.time() - started:.0f} s; target sigma median "
+              f"{np.median(targets):.1f}, residual std median {np.median(std):.1f}", flush=True)
+        data.update({f"{split}_noisy": noisy.astype(np.float16), f"{split}_target": targets,
+                     f"{split}_std": std.astype(np.float32), f"{split}_psnr": best_psnr.astype(np.float32)})
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **data)
+    return dict(np.load(cache))
+
+
+def augmented_batches(noisy, targets, batch: int, seed: int):
+    rng = np.random.default_rng(seed)
+    while True:
+        picks = rng.choice(len(noisy), batch)
+        x = np.stack([dihedral(noisy[i].astype(np.float32), int(rng.integers(0, 8))) for i in picks])
+        yield x, (targets[picks] / 255.0)[:, None]
+
+
+def train_estimator(data, args, run: Path):
+    import keras
+
+    from imgdenoise.losses import log_l1
+    from imgdenoise.models import build_model, get_spec
+    from imgdenoise.pretrained import save_pretrained
+
+    keras.utils.set_random_seed(args.seed)
+    model = build_model("level", channels=3)
+    steps = args.epochs * args.steps
+    schedule = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=steps, alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=log_l1)
+    val = (data["val_noisy"].astype(np.float32), (data["val_target"] / 255.0)[:, None])
+    run.mkdir(parents=True, exist_ok=True)
+    best = keras.callbacks.ModelCheckpoint(str(run / "best.keras"), monitor="val_loss", save_best_only=True)
+    history = model.fit(augmented_batches(data["train_noisy"], data["train_target"], args.batch, args.seed),
+                        steps_per_epoch=args.steps, epochs=args.epochs, validation_data=val, verbose=2,
+                        callbacks=[best, keras.callbacks.CSVLogger(str(run / "log.csv"))])
+    model = keras.saving.load_model(run / "best.keras", safe_mode=True)
+    predicted = model.predict(val[0], verbose=0)[:, 0] * 255
+    error = np.abs(np.log(predicted) - np.log(data["val_target"]))
+    card = {
+        "architecture": {"name": "level", "channels": 3}, "task": "noise-level", "noise_conditional": False,
+        "multiple": get_spec("level").multiple_for({}), "channels": 3,
+        "predicts": "the Gaussian-equivalent sigma (0-255) of an image's noise: the sigma at which the shipped "
+                    "Gaussian colour U-Net (unet-color, one pass) restores it best",
+        "training": {"data": [str(f) for f in args.train], "patches": int(len(data["train_target"])),
+                     "patch_size": args.size, "noise": "realistic (imgdenoise.noise.realistic_noise); a fifth white "
+                     "Gaussian, sigma 1-40", "targets": f"PSNR-best sigma on the grid {GRID.tolist()} + parabola",
+                     "loss": "log-l1", "epochs": args.epochs, "steps_per_epoch": args.steps, "batch_size": args.batch,
+                     "learning_rate": args.lr, "schedule": "cosine",
+                     "command": "python benchmarks/train_level_equivalent.py " + " ".join(sys.argv[1:])},
+        "validation": {"patches": int(len(predicted)), "median_abs_log_error": float(np.median(error)),
+                       "mean_abs_log_error": float(np.mean(error)), "val_loss": float(min(history.history["val_loss"]))},
+    }
+    (run / "best.json").write_text(json.dumps(card, indent=2) + "\n")
+    save_pretrained(model, card, run, "level-real")
+    print(f"validation: median |log error| {np.median(error):.3f} ({len(predicted)} held-out patches)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train", nargs="+", default=[str(DATASETS / "train" / f) for f in FOLDERS])
+    parser.add_argument("--patches", type=int, default=2400)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--cache", default=str(ROOT / "data" / "level-targets.npz"))
+    parser.add_argument("--bf16", action="store_true", help="label with the mixed-bfloat16 network (faster)")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=80)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(ROOT / "runs" / "level-real"))
+    args = parser.parse_args()
+    cache = Path(args.cache)
+    data = dict(np.load(cache)) if cache.is_file() else make_targets(args, cache)
+    train_estimator(data, args, Path(args.out))
+
+
+if __name__ == "__main__":
+    main()
