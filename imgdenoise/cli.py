@@ -229,8 +229,8 @@ def cmd_pack(args):
     denoiser = load_model(run / "best.keras")
     variant = next(iter(denoiser.variants.values()))
     model, card = variant.model, variant.card
-    card = {**card, "default": args.default}
-    for key in ("family", "level_estimator", "known_sigma_model"):
+    card = dict(card)
+    for key in ("family", "level_estimator"):
         if getattr(args, key):
             card[key] = getattr(args, key)
     if args.evaluation:
@@ -240,26 +240,34 @@ def cmd_pack(args):
                               and r["dataset"] in (args.evaluation_datasets or [r["dataset"]])]
     path = save_pretrained(model, card, args.output, args.stem)
     print(f"wrote {path} and {path.with_suffix('.npz')}")
+    if args.default:
+        aliases_path = Path(args.output) / "aliases.json"
+        table = json.loads(aliases_path.read_text()) if aliases_path.is_file() else {}
+        table["default"] = {"model": card.get("family") or card["architecture"]["name"]}
+        aliases_path.write_text(json.dumps(table, indent=2) + "\n")
+        print(f"{aliases_path}: default is now {table['default']['model']}")
     return 0
 
 
 def cmd_models(args):
     from imgdenoise.models import get_spec, list_models
-    from imgdenoise.pretrained import default_stem, family, shipped_cards, shipped_names
+    from imgdenoise.pretrained import aliases, family, shipped_cards, shipped_names
 
     print("architectures:")
     for name in list_models(task=None):
         print(f"  {name:8s} {get_spec(name).description}")
     print("shipped weights (load by stem, or by family to get a family's gray and colour networks together):")
-    default = default_stem()
     for stem, card in shipped_cards(task=None).items():
         training = card.get("training", {})
         noise = training.get("noise", "gaussian")
-        flags = " (default)" if stem == default else ""
+        flags = ""
         psnr = card.get("validation_psnr")
         print(f"  {stem:14s} family {family(card)}, {card.get('task', 'denoise')}, {noise} noise, "
               f"sigma {training.get('sigma_range')}, {card.get('parameters', '?')} parameters"
               + (f", validation PSNR {psnr:.2f} dB" if psnr else "") + flags)
+    for name, alias in aliases().items():
+        blind = alias.get("level_estimator") or alias.get("blind_model") or "the classical estimator"
+        print(f"alias {name}: {alias['model']}, blind through {blind}")
     print(f"names: {', '.join(shipped_names())}")
     if args.json:
         print(json.dumps(shipped_cards(task=None), indent=2))
@@ -502,12 +510,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run folder holding best.keras and best.json")
     p.add_argument("--stem", required=True, help="file stem, e.g. unet-gray")
     p.add_argument("-o", "--output", default=str(Path(__file__).parent / "weights"))
-    p.add_argument("--default", action="store_true", help="mark as the default model")
+    p.add_argument("--default", action="store_true", help="make these weights' family the `default` alias "
+                                                          "(aliases.json beside the weights)")
     p.add_argument("--family", help="the name these weights load by with others (default: the architecture's)")
     p.add_argument("--level-estimator", help="shipped noise-level estimator (stem) that blind use of these weights "
                                              "reads the noise level with (default: the classical estimator)")
-    p.add_argument("--known-sigma-model", help="with --default: the shipped model that calls with a given sigma "
-                                               "go to (the default then routes)")
     p.add_argument("--evaluation", help="`evaluate --json` file whose PSNR table goes into the card")
     p.add_argument("--evaluation-method", help="only the records of this method name")
     p.add_argument("--evaluation-datasets", nargs="+", help="only the records of these datasets")

@@ -570,24 +570,21 @@ DEFAULT_MODEL = "default"
 
 
 def _shipped_denoiser(name: str, runtime: str = DEFAULT_RUNTIME) -> Denoiser | None:
-    """The shipped denoiser ``name`` (see :func:`~imgdenoise.pretrained.resolve_shipped`), or None.
+    """The shipped denoiser ``name``: an alias (``default``, :func:`~imgdenoise.pretrained.aliases`), a
+    family or a stem (:func:`~imgdenoise.pretrained.resolve_shipped`); None if there is none."""
+    from imgdenoise.pretrained import aliases, resolve_shipped, shipped_cards
 
-    ``default`` is the weights marked default; when their card names a ``known_sigma_model``, the
-    default routes: blind calls to those weights (with their family), calls with a sigma to that model.
-    """
-    from imgdenoise.pretrained import default_stem, family, resolve_shipped, shipped_cards
-
-    if name == DEFAULT_MODEL:
-        stem = default_stem()
-        if stem is None:
+    alias = aliases().get(name)
+    if alias is not None:
+        denoiser = _shipped_denoiser(alias["model"], runtime)
+        if denoiser is None:
             return None
-        blind = _shipped_denoiser(family(shipped_cards()[stem]), runtime)
-        known = shipped_cards()[stem].get("known_sigma_model")
-        if not known:
-            blind.name = DEFAULT_MODEL
-            return blind
-        routed = _shipped_denoiser(known, runtime)
-        return Denoiser(routed.variants, name=DEFAULT_MODEL, estimator=routed.estimator, blind=blind)
+        if alias.get("level_estimator"):
+            denoiser.estimator = _level_estimator(alias["level_estimator"])
+        if alias.get("blind_model"):
+            denoiser.blind = _shipped_denoiser(alias["blind_model"], runtime)
+        denoiser.name = name
+        return denoiser
     stems = resolve_shipped(name)
     if not stems:
         return None
@@ -596,12 +593,13 @@ def _shipped_denoiser(name: str, runtime: str = DEFAULT_RUNTIME) -> Denoiser | N
     for stem in stems:
         variants.setdefault(int(cards[stem]["channels"]), _shipped_variant(stem, runtime))
     estimator_stem = cards[stems[0]].get("level_estimator")
-    estimator = None
-    if estimator_stem:
-        from imgdenoise.estimator import load_level_estimator
+    return Denoiser(variants, name=name, estimator=_level_estimator(estimator_stem) if estimator_stem else None)
 
-        estimator = load_level_estimator(estimator_stem)
-    return Denoiser(variants, name=name, estimator=estimator)
+
+def _level_estimator(stem: str):
+    from imgdenoise.estimator import load_level_estimator
+
+    return load_level_estimator(stem)
 
 
 def _shipped_variant(stem: str, runtime: str) -> Variant:

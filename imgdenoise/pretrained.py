@@ -29,7 +29,7 @@ def sha256(path) -> str:
 def shipped_cards(task: str | None = "denoise") -> dict[str, dict]:
     """Model cards of the weights shipped in the package, by stem (``unet-gray``), of ``task``
     (``denoise``: denoisers, ``noise-level``: level estimators, None: all)."""
-    cards = {p.stem: json.loads(p.read_text()) for p in sorted(WEIGHTS_DIR.glob("*.json"))}
+    cards = {p.stem: json.loads(p.read_text()) for p in sorted(WEIGHTS_DIR.glob("*.json")) if p.name != ALIASES.name}
     return {stem: card for stem, card in cards.items() if task is None or card.get("task", "denoise") == task}
 
 
@@ -39,16 +39,22 @@ def family(card: dict) -> str:
     return card.get("family") or card["architecture"]["name"]
 
 
+ALIASES = WEIGHTS_DIR / "aliases.json"
+
+
+def aliases() -> dict[str, dict]:
+    """Names that stand for a shipped model plus how to use it blind (``weights/aliases.json``), e.g.
+    ``default``: ``{"model": "unet", "level_estimator": "level-real", "why": ...}``. Keys: ``model`` (a
+    family or stem), optional ``level_estimator`` (an estimator's stem, for calls without sigma) and
+    ``blind_model`` (another model that takes calls without sigma)."""
+    return json.loads(ALIASES.read_text()) if ALIASES.is_file() else {}
+
+
 def shipped_names() -> list[str]:
-    """Every name a shipped denoiser loads by: ``default``, each family (``unet``) and each weight's stem."""
+    """Every name a shipped denoiser loads by: the aliases (``default``), each family (``unet``) and each
+    weight's stem."""
     cards = shipped_cards()
-    return ["default"] + sorted({family(c) for c in cards.values()} | set(cards))
-
-
-def default_stem() -> str | None:
-    """The stem of the weights marked ``default`` (else the first shipped), or None if none are shipped."""
-    cards = shipped_cards()
-    return next((stem for stem, card in cards.items() if card.get("default")), next(iter(cards), None))
+    return sorted(aliases()) + sorted({family(c) for c in cards.values()} | set(cards))
 
 
 def resolve_shipped(name: str) -> list[str]:

@@ -154,14 +154,13 @@ def _parse_sigma(text: str | None) -> float | None:
 
 def _model_summary(name: str) -> dict:
     """A model's name and the cards of its shipped networks (read from JSON; nothing is loaded)."""
-    from imgdenoise.pretrained import default_stem, family, resolve_shipped, shipped_cards
+    from imgdenoise.pretrained import aliases, resolve_shipped, shipped_cards
 
-    cards = shipped_cards()
-    stem = default_stem() if name == "default" else None
-    stems = resolve_shipped(family(cards[stem]) if stem else name)
-    known = cards[stem].get("known_sigma_model") if stem else None
-    if known:
-        stems += [s for s in resolve_shipped(known) if s not in stems]
+    cards = shipped_cards(task=None)
+    alias = aliases().get(name, {})
+    stems = resolve_shipped(alias.get("model", name))
+    stems += [s for s in [alias.get("level_estimator")] + resolve_shipped(alias.get("blind_model") or "")
+              if s and s in cards and s not in stems]
     arch = cards[stems[0]]["architecture"]["name"] if stems else name
     return {"name": name, "architecture": arch, "networks": {s: cards[s] for s in stems}}
 

@@ -7,14 +7,14 @@ import pytest
 from imgdenoise import load_model
 from imgdenoise.metrics import psnr
 from imgdenoise.noise import add_protocol_noise
-from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained, save_pretrained, shipped_cards
+from imgdenoise.pretrained import WEIGHTS_DIR, aliases, load_pretrained, save_pretrained, shipped_cards, shipped_names
 
 SHIPPED = sorted(shipped_cards())
 
 
-def test_something_is_shipped_and_one_default():
+def test_something_is_shipped_and_the_default_alias_names_it():
     assert SHIPPED
-    assert sum(bool(card.get("default")) for card in shipped_cards().values()) <= 1
+    assert aliases()["default"]["model"] in shipped_names()
 
 
 @pytest.mark.parametrize("stem", SHIPPED)
@@ -108,3 +108,22 @@ def test_same_input_model_and_seed_give_bit_identical_output():
     first, second = load_model(), load_model()
     np.testing.assert_array_equal(first.denoise(noisy, 25), second.denoise(noisy, 25))
     np.testing.assert_array_equal(first.denoise(noisy, 25), first.denoise(noisy, 25))
+
+
+def test_an_alias_loads_its_model_under_its_name(tmp_path, monkeypatch):
+    import imgdenoise.pretrained as pretrained
+
+    table = tmp_path / "aliases.json"
+    table.write_text(json.dumps({"quick": {"model": "seed"}, "broken": {"model": "nothing"}}))
+    monkeypatch.setattr(pretrained, "ALIASES", table)
+    quick = load_model("quick")
+    assert quick.name == "quick" and 1 in quick.variants
+    assert "quick" in shipped_names()
+    with pytest.raises(ValueError, match="no shipped weights for model 'broken'"):
+        load_model("broken")
+
+
+def test_every_shipped_card_names_its_task_and_checks_out():
+    for stem, card in shipped_cards(task=None).items():
+        model, loaded = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
+        assert loaded.get("task", "denoise") in ("denoise", "noise-level"), stem
