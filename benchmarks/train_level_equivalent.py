@@ -158,7 +158,8 @@ def train_estimator(data, args, run: Path):
                      "learning_rate": args.lr, "schedule": "cosine",
                      "command": "python benchmarks/train_level_equivalent.py " + " ".join(sys.argv[1:])},
         "validation": {"patches": int(len(predicted)), "median_abs_log_error": float(np.median(error)),
-                       "mean_abs_log_error": float(np.mean(error)), "val_loss": float(min(history.history["val_loss"]))},
+                       "mean_abs_log_error": float(np.mean(error)),
+                       "val_loss": float(min(history.history["val_loss"]))},
     }
     (run / "best.json").write_text(json.dumps(card, indent=2) + "\n")
     save_pretrained(model, card, run, "level-real")

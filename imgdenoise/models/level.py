@@ -14,8 +14,8 @@ Layout, for ``widths=(w0, w1, w2)``::
 
 The map before the mean is the log of a local level at 1/4 resolution; the image's level is their
 geometric mean. Predicting the log (its bias starting at a typical level) keeps the output positive
-without a saturating activation, so training cannot collapse to a constant. About 0.03 MFLOP per pixel; any height and width (multiples of 4 avoid
-edge effects).
+without a saturating activation, so training cannot collapse to a constant. About 0.03 MFLOP per
+pixel; any height and width (multiples of 4 avoid edge effects).
 """
 
 import keras
@@ -23,7 +23,6 @@ import numpy as np
 from keras import layers
 
 from imgdenoise.models import register_model
-
 
 INITIAL_LEVEL = 8.0  # 0-255: where the output starts, in the middle of the training levels
 
