@@ -127,3 +127,17 @@ def test_every_shipped_card_names_its_task_and_checks_out():
     for stem, card in shipped_cards(task=None).items():
         model, loaded = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
         assert loaded.get("task", "denoise") in ("denoise", "noise-level"), stem
+
+
+def test_the_default_reads_real_noise_levels_with_the_shipped_estimator():
+    from skimage import data
+
+    default = load_model()
+    assert default.estimator is not None and default.estimator.card["task"] == "noise-level"
+    clean = data.astronaut()[100:228, 100:228].astype(np.float32) / 255.0
+    rng = np.random.default_rng(0)
+    levels = [default.noise_level(clean + rng.normal(0, s / 255, clean.shape).astype(np.float32)) for s in (5, 25)]
+    assert 2 < levels[0] < 12 and 12 < levels[1] < 50  # white noise: about its own sigma
+    assert default.noise_level(clean) < levels[0]  # a clean photo reads lower than a noisy one
+    noisy = clean + rng.normal(0, 15 / 255, clean.shape).astype(np.float32)
+    assert psnr(clean, default.denoise(noisy)) > psnr(clean, noisy) + 4  # blind, through the estimator
