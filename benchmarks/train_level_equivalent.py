@@ -1,4 +1,4 @@
-"""Train the real-photo noise-level estimator: for each noisy image, the sigma at which the shipped
+"""Fit the real-photo noise-level estimators: for each noisy image, the sigma at which the shipped
 Gaussian colour U-Net restores it best (its Gaussian-equivalent sigma).
 
 Camera noise after demosaicing, in-camera processing and JPEG is correlated and signal-dependent: a
@@ -10,11 +10,15 @@ classical estimator reads almost none of it. So the estimator learns the sigma t
    a fifth of them white Gaussian noise, whose answer is its own sigma), denoised by the shipped colour
    U-Net (one pass) at a grid of sigmas; the target is the PSNR-best sigma (a parabola through the best
    grid point and its neighbours, in log sigma). Cached in ``--cache``.
-2. training: the ``level`` network (:mod:`imgdenoise.models.level`) on those patches (random flips and
+2. ``--coarse`` (the shipped ``level-coarse``): the classical estimator on 2x2-averaged patches, mapped
+   to the targets by a power law fitted in log-log on the training patches (least squares), checked on
+   the held-out ones; written as a card (``--card``).
+3. otherwise: the ``level`` network (:mod:`imgdenoise.models.level`) on those patches (random flips and
    rotations), log-L1 loss, Adam with cosine decay; the weights of the lowest validation loss are kept.
 
 No test set and no real pair is used. Usage:
-  python benchmarks/train_level_equivalent.py [--train DIR ...] [--patches 2400] [--out runs/level-real]
+  python benchmarks/train_level_equivalent.py --coarse [--card imgdenoise/weights/level-coarse.json]
+  python benchmarks/train_level_equivalent.py [--train DIR ...] [--patches 2000] [--out runs/level-real]
 """
 
 from __future__ import annotations
@@ -166,6 +170,35 @@ def train_estimator(data, args, run: Path):
     print(f"validation: median |log error| {np.median(error):.3f} ({len(predicted)} held-out patches)")
 
 
+def calibrate_coarse(data, args, card_path: Path, factor: int = 2):
+    """Fit ``log(target) = a + b log(reading)`` for :class:`imgdenoise.estimator.CoarseEstimator`."""
+    from imgdenoise.estimator import MIN_READING, CoarseEstimator
+
+    def readings(split):
+        return np.array([max(CoarseEstimator.reading(x.astype(np.float32), factor), MIN_READING)
+                         for x in data[f"{split}_noisy"]])
+
+    train_r, val_r = readings("train"), readings("val")
+    b, a = np.polyfit(np.log(train_r), np.log(data["train_target"]), 1)
+    card = {"architecture": {"name": "classical-coarse", "channels": 3}, "task": "noise-level",
+            "kind": "calibrated-classical", "factor": factor, "a": float(a), "b": float(b), "channels": 3,
+            "predicts": "the Gaussian-equivalent sigma (0-255) of an image's noise: the sigma at which the shipped "
+                        "Gaussian colour U-Net (unet-color, one pass) restores it best",
+            "training": {"data": [str(f) for f in args.train], "patches": int(len(train_r)),
+                         "patch_size": args.size, "noise": "realistic (imgdenoise.noise.realistic_noise); a fifth "
+                         "white Gaussian, sigma 1-40", "targets": f"PSNR-best sigma on the grid {GRID.tolist()} + "
+                         "parabola", "fit": "least squares of log(target) on log(reading)",
+                         "command": "python benchmarks/train_level_equivalent.py --coarse"}}
+    for split, r in (("train", train_r), ("val", val_r)):
+        error = np.abs(a + b * np.log(r) - np.log(data[f"{split}_target"]))
+        card.setdefault("validation" if split == "val" else "fit_error", {}).update(
+            {"patches": int(len(r)), "median_abs_log_error": float(np.median(error)),
+             "mean_abs_log_error": float(np.mean(error))})
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    print(f"wrote {card_path}: sigma = {np.exp(a):.3f} * reading ^ {b:.3f}; held-out median |log error| "
+          f"{card['validation']['median_abs_log_error']:.3f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", nargs="+", default=[str(DATASETS / "train" / f) for f in FOLDERS])
@@ -179,10 +212,15 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(ROOT / "runs" / "level-real"))
+    parser.add_argument("--coarse", action="store_true", help="fit the calibrated coarse classical estimator")
+    parser.add_argument("--card", default=str(ROOT / "imgdenoise" / "weights" / "level-coarse.json"))
     args = parser.parse_args()
     cache = Path(args.cache)
     data = dict(np.load(cache)) if cache.is_file() else make_targets(args, cache)
-    train_estimator(data, args, Path(args.out))
+    if args.coarse:
+        calibrate_coarse(data, args, Path(args.card))
+    else:
+        train_estimator(data, args, Path(args.out))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,17 @@
-"""A learned noise-level estimator applied to images: what the real-photo model is told.
+"""Noise-level estimators for blind denoising of real photographs: what a Gaussian denoiser is told.
 
-:class:`LevelEstimator` runs a ``level`` network (:mod:`imgdenoise.models.level`) on an image and
-returns its noise level on the 0-255 scale: the standard deviation of the noise (``noisy - clean``)
-it was trained to read, on the same synthetic camera, correlated and JPEG noise as the denoiser
-it serves. Large images are read on a central crop, as the classical estimator does.
+Camera noise is spatially correlated and has little power at the finest scale, where the classical
+estimator (:func:`imgdenoise.noise.estimate_sigma`) looks. Two estimators return, on the 0-255 scale,
+the *Gaussian-equivalent* sigma of an image's noise (the sigma at which the Gaussian colour U-Net
+restores it best), both fitted on synthetic realistic noise only (``benchmarks/train_level_equivalent.py``):
+
+- :class:`CoarseEstimator` (shipped as ``level-coarse``, the default's): the classical estimator on the
+  image averaged over ``factor`` x ``factor`` blocks (where correlated noise looks white and textures
+  stay apart from it), times ``factor``, mapped by a power law ``exp(a) * reading ** b``;
+- :class:`LevelEstimator`: a ``level`` network (:mod:`imgdenoise.models.level`).
+
+Large images are read on their central crop. An estimator's card (``weights/STEM.json``, task
+``noise-level``) says which kind it is and holds its parameters.
 """
 
 from __future__ import annotations
@@ -49,9 +57,54 @@ class LevelEstimator:
         return float(np.asarray(level).reshape(-1)[0] * 255.0)
 
 
-def load_level_estimator(stem: str) -> LevelEstimator:
-    """The shipped estimator ``stem`` (e.g. ``level-real``)."""
+class CoarseEstimator:
+    """The classical estimator at a coarser scale, calibrated to the Gaussian-equivalent sigma.
+
+    ``estimate(image)``: ``image`` (H, W, C) float32 in [0, 1] (or uint8/uint16) is averaged over
+    ``factor`` x ``factor`` blocks; :func:`~imgdenoise.noise.estimate_sigma` of that, times ``factor``
+    (white noise of sigma s reads s), is mapped to ``exp(a) * reading ** b`` (0-255). Noise that is white
+    (the coarse reading at most :data:`WHITE_RATIO` times the finest-scale one, as for AWGN, where both
+    read its sigma) gets the finest-scale estimate itself, which is exact there; correlated camera noise
+    reads several times more at the coarse scale than at the finest.
+    """
+
+    def __init__(self, card: dict):
+        self.card = card
+        self.factor, self.a, self.b = int(card["factor"]), float(card["a"]), float(card["b"])
+
+    @staticmethod
+    def reading(image: np.ndarray, factor: int) -> float:
+        """The classical estimate of ``image`` block-averaged by ``factor``, times ``factor`` (0-255)."""
+        from imgdenoise.inference import pixel_scale
+        from imgdenoise.noise import estimate_sigma
+
+        x = central_crop(image).astype(np.float32) * np.float32(pixel_scale(image))
+        x = x[..., None] if x.ndim == 2 else x
+        h, w = x.shape[0] // factor * factor, x.shape[1] // factor * factor
+        if factor == 1 or h == 0 or w == 0:  # the finest scale (all a too-thin image has)
+            return estimate_sigma(x)
+        blocks = x[:h, :w].reshape(h // factor, factor, w // factor, factor, x.shape[-1]).mean(axis=(1, 3))
+        return estimate_sigma(blocks) * factor
+
+    def estimate(self, image: np.ndarray) -> float:
+        fine, coarse = self.reading(image, 1), self.reading(image, self.factor)
+        if coarse <= WHITE_RATIO * fine:
+            return float(fine)
+        return float(np.exp(self.a) * max(coarse, MIN_READING) ** self.b)
+
+
+MIN_READING = 0.05  # 0-255: readings below this (a clean synthetic image) count as this
+WHITE_RATIO = 1.5  # white noise reads the same at both scales (up to the estimator's error, ~10%)
+
+
+def load_level_estimator(stem: str):
+    """The shipped estimator ``stem`` (``level-coarse``, or a ``level`` network's weights)."""
+    import json
+
     from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained
 
+    card = json.loads((WEIGHTS_DIR / f"{stem}.json").read_text())
+    if card.get("kind") == "calibrated-classical":
+        return CoarseEstimator(card)
     model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
     return LevelEstimator(model, card)
