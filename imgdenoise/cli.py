@@ -112,6 +112,9 @@ def cmd_denoise(args):
         return 2
     failures, done, skipped = [], [], []
     many = len(sources) > 1 or any(Path(i).is_dir() for i in args.inputs)
+    if many and Path(args.output).suffix and not Path(args.output).is_dir():
+        _error(f"{args.output}: several inputs need an output folder, not a file name")
+        return 2
     jobs = [(src, output_path_for(src, args.output, many)) for src in sources]
     try:
         check_collisions(jobs)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI, File, Form, HTTPException, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -100,7 +101,8 @@ class ModelPool:
     def get(self, name: str | None):
         name = name or self.config.models[0]
         if name not in self.config.models:
-            raise HTTPException(400, f"unknown model {name!r}; this service offers: {', '.join(self.config.models)}")
+            raise HTTPException(400, f"unknown model {_shown(name)}; this service offers: "
+                                     f"{', '.join(self.config.models)}")
         with self._lock:
             if name not in self._loaded:
                 from imgdenoise.inference import load_model
@@ -138,6 +140,12 @@ class ModelPool:
             return result
         finally:
             self._slots.release()
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """``value`` quoted for an error message, cut to ``limit`` characters (requests can be huge)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(value)} characters)"
 
 
 def _parse_sigma(text: str | None) -> float | None:
@@ -320,6 +328,13 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     def http_error(request, error: HTTPException):
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(request, error: RequestValidationError):
+        """One line, as every other error (FastAPI's default is a list of objects)."""
+        problems = [f"{'.'.join(str(p) for p in e.get('loc', [])[1:]) or 'request'}: {e.get('msg', 'invalid')}"
+                    for e in error.errors()]
+        return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
 
     @app.get("/", include_in_schema=False)
     def page():

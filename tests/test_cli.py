@@ -291,3 +291,11 @@ def test_two_inputs_with_the_same_name_into_one_folder_are_refused_before_any_wo
     assert not out.exists() or not any(out.iterdir())  # nothing was written
     assert main(["denoise", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(out), "--model", "seed",
                  "--overwrite"]) == 2
+
+
+def test_several_inputs_into_a_file_name_are_refused(tmp_path, gray_image, capsys):
+    for name in ("a.png", "b.png"):
+        write_image(tmp_path / name, gray_image)
+    out = tmp_path / "x.png"
+    assert main(["denoise", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-o", str(out), "--model", "seed"]) == 2
+    assert "need an output folder" in capsys.readouterr().err and not out.exists()

@@ -301,3 +301,11 @@ def test_a_request_over_the_work_limit_gets_413_naming_the_cause():
     assert post(client, flat, sigma="10", quality="fast").status_code == 200
     response = post(client, flat, sigma="10", quality="best")  # 8 passes: 0.13 megapixel-passes
     assert response.status_code == 413 and "megapixel-passes" in response.json()["detail"]
+
+
+def test_a_missing_image_part_and_a_huge_model_name_get_one_line_errors(client, clean_and_noisy):
+    missing = client.post("/v1/denoise", data={"sigma": "25"})
+    assert missing.status_code == 422 and isinstance(missing.json()["detail"], str)
+    assert "image" in missing.json()["detail"]
+    huge = post(client, encode_image(clean_and_noisy[1], "PNG"), model="m" * 900_000)
+    assert huge.status_code == 400 and len(huge.json()["detail"]) < 300
