@@ -4,8 +4,8 @@ default command did before the real-photo model) and the default command now, cr
 The photographs are real camera output that the project may redistribute: scikit-image's sample
 photographs (shipped with the dependency) and any files given with ``--image PATH:TOP:LEFT``
 (e.g. Debian's wallpaper photographs at full resolution, whose dark areas show sensor noise).
-Crops are shown pixel for pixel (no resampling), each panel labelled with the noise level the
-blind path used.
+Each whole photograph is denoised as the command would (the level read on the whole image), then the
+crops are shown pixel for pixel (no resampling), each panel labelled with the noise level used.
 
 Usage: python benchmarks/real_figure.py [--image PATH:TOP:LEFT ...] [--size 160] [-o docs/figures/real-photos.png]
 """
@@ -30,22 +30,23 @@ SKIMAGE_CROPS = (("chelsea.png", 40, 120), ("coffee.png", 150, 300), ("motorcycl
                  ("rocket.jpg", 60, 150))
 
 
-def crops(specs, size: int):
-    """``(label, crop)`` pairs: (size, size, 3) float32 windows of each image at (top, left)."""
+def photographs(specs):
+    """``(name, image, (top, left))`` for each spec: the whole photograph (H, W, 3) float32 and where to crop."""
     import skimage
 
     out = []
-    for spec in specs:
-        path, top, left = spec
+    for path, top, left in specs:
         path = Path(path)
         if not path.is_file():
             path = Path(skimage.__file__).parent / "data" / path.name
         pixels = read_image(path).pixels
-        if pixels.shape[-1] == 1:
-            pixels = np.repeat(pixels, 3, axis=-1)
-        top, left = min(top, pixels.shape[0] - size), min(left, pixels.shape[1] - size)
-        out.append((path.name, pixels[max(top, 0):max(top, 0) + size, max(left, 0):max(left, 0) + size]))
+        out.append((path.name, np.repeat(pixels, 3, axis=-1) if pixels.shape[-1] == 1 else pixels, (top, left)))
     return out
+
+
+def crop(image, at, size: int):
+    top, left = (max(0, min(a, n - size)) for a, n in zip(at, image.shape[:2]))
+    return image[top:top + size, left:left + size]
 
 
 def figure(rows, path: Path):
@@ -82,12 +83,11 @@ def main():
     specs = list(SKIMAGE_CROPS) + [(p, int(t), int(left)) for p, t, left in (s.rsplit(":", 2) for s in args.image)]
     default, gaussian = load_model("default"), load_model("unet")
     rows = []
-    for name, crop in crops(specs, args.size):
-        before = gaussian.noise_level(crop)
-        after = default.noise_level(crop)
-        panels = [("input (100%)", crop),
-                  (f"Gaussian U-Net blind, sigma {before:.1f}", gaussian.denoise(crop)),
-                  (f"default command, level {after:.1f}", default.denoise(crop))]
+    for name, image, at in photographs(specs):
+        before, after = gaussian.noise_level(image), default.noise_level(image)
+        panels = [("input (100%)", crop(image, at, args.size)),
+                  (f"Gaussian U-Net blind, sigma {before:.1f}", crop(gaussian.denoise(image, before), at, args.size)),
+                  (f"default command, sigma {after:.1f}", crop(default.denoise(image, after), at, args.size))]
         rows.append((name, panels))
         if args.save_crops:
             for title, image in panels:
