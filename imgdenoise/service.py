@@ -306,7 +306,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         return {"default": config.models[0], "models": [_model_summary(name) for name in config.models]}
 
     @app.post("/v1/denoise")
-    def denoise(image: UploadFile = File(..., description="PNG, JPEG, BMP or TIFF; 8 or 16 bit"),
+    def denoise(image: list[UploadFile] = File(..., description="one PNG, JPEG, BMP or TIFF; 8 or 16 bit"),
                 sigma: str = Form("auto", description="noise level 0-255, or 'auto' to estimate it"),
                 model: str | None = Form(None, description="one of GET /v1/models (default: the first)"),
                 format: str = Form("same", description="same, png, jpeg, tiff or bmp"),
@@ -315,6 +315,9 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
                 strength: str = Form("1", description="how much noise to remove: 0 returns the input, 1 the "
                                      "default, above 1 (up to 4) removes more")):
         start = time.perf_counter()
+        if len(image) != 1:  # a second part would be ignored: refuse rather than guess which one was meant
+            raise HTTPException(400, f"send exactly one image part, got {len(image)}")
+        image = image[0]
         used_sigma = _parse_sigma(sigma)
         quality = _parse_quality(quality)
         strength = _parse_strength(strength)

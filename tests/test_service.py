@@ -309,3 +309,10 @@ def test_a_missing_image_part_and_a_huge_model_name_get_one_line_errors(client, 
     assert "image" in missing.json()["detail"]
     huge = post(client, encode_image(clean_and_noisy[1], "PNG"), model="m" * 900_000)
     assert huge.status_code == 400 and len(huge.json()["detail"]) < 300
+
+
+def test_two_image_parts_are_refused(client, clean_and_noisy):
+    body = encode_image(clean_and_noisy[1], "PNG")
+    response = client.post("/v1/denoise", files=[("image", ("a.png", body, "image/png")),
+                                                 ("image", ("b.png", body, "image/png"))], data={"sigma": "25"})
+    assert response.status_code == 400 and "exactly one image part, got 2" in response.json()["detail"]
