@@ -28,6 +28,15 @@ def central_crop(image: np.ndarray, size: int = ESTIMATE_CROP) -> np.ndarray:
     return image[top:top + size, left:left + size]
 
 
+def estimation_window(image: np.ndarray) -> np.ndarray:
+    """What every estimator reads of ``image`` ((H, W[, C]) float in [0, 1], or uint8/uint16): its central
+    crop as (h, w, C) float32 in [0, 1]."""
+    from imgdenoise.inference import pixel_scale
+
+    window = central_crop(image).astype(np.float32) * np.float32(pixel_scale(image))
+    return window[..., None] if window.ndim == 2 else window
+
+
 class LevelEstimator:
     """A trained ``level`` network with its model card.
 
@@ -42,12 +51,7 @@ class LevelEstimator:
         self.multiple = int(card.get("multiple", 4))
 
     def estimate(self, image: np.ndarray) -> float:
-        from imgdenoise.inference import pixel_scale
-
-        crop = central_crop(image)
-        x = crop.astype(np.float32) * np.float32(pixel_scale(image))
-        if x.ndim == 2:
-            x = x[..., None]
+        x = estimation_window(image)
         if x.shape[-1] != self.channels:
             x = np.repeat(x, self.channels, axis=-1) if x.shape[-1] == 1 else x.mean(-1, keepdims=True)
         h, w = x.shape[:2]
@@ -73,13 +77,11 @@ class CoarseEstimator:
         self.factor, self.a, self.b = int(card["factor"]), float(card["a"]), float(card["b"])
 
     @staticmethod
-    def reading(image: np.ndarray, factor: int) -> float:
-        """The classical estimate of ``image`` block-averaged by ``factor``, times ``factor`` (0-255)."""
-        from imgdenoise.inference import pixel_scale
+    def reading(x: np.ndarray, factor: int) -> float:
+        """The classical estimate of ``x`` (h, w, C) float32 in [0, 1] block-averaged by ``factor``, times
+        ``factor`` (0-255)."""
         from imgdenoise.noise import estimate_sigma
 
-        x = central_crop(image).astype(np.float32) * np.float32(pixel_scale(image))
-        x = x[..., None] if x.ndim == 2 else x
         h, w = x.shape[0] // factor * factor, x.shape[1] // factor * factor
         if factor == 1 or h == 0 or w == 0:  # the finest scale (all a too-thin image has)
             return estimate_sigma(x)
@@ -87,7 +89,8 @@ class CoarseEstimator:
         return estimate_sigma(blocks) * factor
 
     def estimate(self, image: np.ndarray) -> float:
-        fine, coarse = self.reading(image, 1), self.reading(image, self.factor)
+        window = estimation_window(image)
+        fine, coarse = self.reading(window, 1), self.reading(window, self.factor)
         if coarse <= WHITE_RATIO * fine:
             return float(fine)
         return float(np.exp(self.a) * max(coarse, MIN_READING) ** self.b)

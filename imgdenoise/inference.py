@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imgdenoise.estimator import central_crop
+from imgdenoise.estimator import estimation_window
 from imgdenoise.noise import estimate_sigma
 from imgdenoise.transforms import dihedral, inverse_dihedral
 
@@ -92,8 +92,8 @@ def pixel_scale(image: np.ndarray) -> float:
 
 def estimate_image_sigma(image: np.ndarray) -> float:
     """:func:`~imgdenoise.noise.estimate_sigma` of ``image`` (any size, float or integer);
-    images larger than ``ESTIMATE_CROP`` a side are measured on their central crop."""
-    return estimate_sigma(central_crop(image).astype(np.float32) * pixel_scale(image))
+    images larger than :data:`~imgdenoise.estimator.ESTIMATE_CROP` a side are measured on their central crop."""
+    return estimate_sigma(estimation_window(image))
 
 
 def check_sigma(sigma, shape) -> float | np.ndarray:
@@ -356,7 +356,10 @@ class Denoiser:
             return router.noise_level(image)
         if not self.noise_conditional:
             return None
-        image = check_image(image)
+        return self._noise_level(check_image(image))
+
+    def _noise_level(self, image: np.ndarray) -> float:
+        """:meth:`noise_level` of an image :func:`check_image` has already passed."""
         return self.estimator.estimate(image) if self.estimator is not None else estimate_image_sigma(image)
 
     @property
@@ -427,7 +430,7 @@ class Denoiser:
         passes = self.passes(image.shape[-1], quality)
         sigma_value = None
         if variant.noise_conditional:
-            sigma_value = check_sigma(self.noise_level(image) if sigma is None else sigma, image.shape)
+            sigma_value = check_sigma(self._noise_level(image) if sigma is None else sigma, image.shape)
             sigma_value = _stronger(sigma_value, strength)
         if tile == "auto":  # a gray network takes a colour image's channels as one batch
             batch = image.shape[-1] if variant.channels == 1 else 1
@@ -485,7 +488,7 @@ class Denoiser:
         batch = np.stack([_window(image, 0, 0, padded_h, padded_w, pixel_scale(image)) for image in images])
         maps = None
         if variant.noise_conditional:
-            values = [_stronger(check_sigma(self.noise_level(im) if s is None else s, im.shape), strength)
+            values = [_stronger(check_sigma(self._noise_level(im) if s is None else s, im.shape), strength)
                       for im, s in zip(images, sigmas)]
             maps = np.stack([np.full((padded_h, padded_w, 1), v / 255.0, np.float32) if isinstance(v, float)
                              else _window(v, 0, 0, padded_h, padded_w, 1 / 255.0) for v in values])
