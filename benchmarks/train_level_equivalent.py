@@ -188,7 +188,8 @@ def calibrate_coarse(data, args, card_path: Path, factor: int = 2):
                          "patch_size": args.size, "noise": "realistic (imgdenoise.noise.realistic_noise); a fifth "
                          "white Gaussian, sigma 1-40", "targets": f"PSNR-best sigma on the grid {GRID.tolist()} + "
                          "parabola", "fit": "least squares of log(target) on log(reading)",
-                         "command": "python benchmarks/train_level_equivalent.py --coarse"}}
+                         "command": "python benchmarks/train_level_equivalent.py " + " ".join(sys.argv[1:])
+                         + " (after the run that labelled the cached patches, --bf16)"}}
     for split, r in (("train", train_r), ("val", val_r)):
         error = np.abs(a + b * np.log(r) - np.log(data[f"{split}_target"]))
         card.setdefault("validation" if split == "val" else "fit_error", {}).update(
