@@ -45,6 +45,8 @@ class PadCropDenoiser(keras.Model):
         return ops.concatenate([x, ops.flip(x[:, :, width - 1 - pad_w:width - 1], axis=2)], axis=2)
 
     def call(self, inputs):
+        if not self.noise_conditional and isinstance(inputs, (list, tuple)):
+            inputs = inputs[0]  # a one-input signature may arrive as a one-element list
         image = inputs[0] if self.noise_conditional else inputs
         height, width = ops.shape(image)[1], ops.shape(image)[2]
         m = self.multiple
