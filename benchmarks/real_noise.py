@@ -11,15 +11,14 @@ Rows (all blind unless labelled oracle; every method sees the identical inputs):
 - the Gaussian U-Net at each image's best sigma (a per-image oracle);
 - CBM3D with the estimated sigma, and with each image's true noise level (oracle: the residual's
   standard deviation);
-- any `--candidate` (a real-photo U-Net `.keras` with its level estimator `.keras`), blind and with
-  the true noise level of each image (how much a perfect estimator would add);
+- any `--candidate` (a real-photo model: a `.keras` run file or a shipped name), blind;
 - the published PolyU figures, as published.
 
 A second table checks the noise level each blind path uses against the residual standard deviation
 of the pairs (what `imgdenoise info` and the service's X-Sigma report).
 
 Usage: python benchmarks/real_noise.py [--paired ../shared/datasets/real/PolyU-dev]
-         [--candidate UNET.keras LEVEL.keras] [--no-bm3d] [--json FILE] [--update-docs]
+         [--candidate MODEL ...] [--no-bm3d] [--no-shipped] [--json FILE] [--update-docs]
 """
 
 from __future__ import annotations
@@ -78,17 +77,6 @@ def level_error(denoiser, pairs, truth, label) -> dict:
             "correlation": float(np.corrcoef(read, truth)[0, 1]), "mean_read": float(np.mean(read))}
 
 
-def candidate(unet_path: str, level_path: str):
-    """A real-photo U-Net ``.keras`` with its level estimator ``.keras``, as the shipped pair would load."""
-    from imgdenoise.estimator import LevelEstimator
-    from imgdenoise.inference import Denoiser, _load_keras_file
-
-    model, card = _load_keras_file(Path(unet_path))
-    level, level_card = _load_keras_file(Path(level_path))
-    return Denoiser({int(card["channels"]): (model, card)}, name=Path(unet_path).parent.name,
-                    estimator=LevelEstimator(level, level_card))
-
-
 def camera_of(name: str) -> str:
     """PolyU names start with the camera (``Canon600D_...``, ``Sony_...``)."""
     return name.split("_", 1)[0]
@@ -124,7 +112,10 @@ def tables(rows, levels, noisy, images) -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--paired", default=str(DATASETS / "real" / "PolyU-dev"))
-    parser.add_argument("--candidate", nargs=2, action="append", default=[], metavar=("UNET", "LEVEL"))
+    parser.add_argument("--candidate", action="append", default=[], metavar="MODEL",
+                        help="a real-photo model to score blind: a .keras run file (its card names the level "
+                             "estimator it was trained to be told) or a shipped name; repeatable")
+    parser.add_argument("--quality", default="standard", help="candidates' quality (default: standard)")
     parser.add_argument("--no-bm3d", action="store_true", help="skip CBM3D (minutes)")
     parser.add_argument("--no-shipped", action="store_true", help="candidates only (choosing between them)")
     parser.add_argument("--json", help="write every record (with per-image values) here")
@@ -149,11 +140,12 @@ def main():
             bm3d = load_model("bm3d")
             rows.append(evaluate_paired(bm3d, pairs, method="CBM3D, estimated sigma", dataset=""))
             rows.append(per_image_sigma(bm3d, pairs, truth, "CBM3D at each image's true noise level (oracle)"))
-    for unet_path, level_path in args.candidate:
-        model = candidate(unet_path, level_path)
-        rows.append(evaluate_paired(model, pairs, method=f"candidate {model.name}, blind", dataset=""))
-        rows.append(per_image_sigma(model, pairs, truth, f"candidate {model.name} at the true level (oracle)"))
-        levels.append(level_error(model, pairs, truth, f"candidate {model.name}"))
+    for path in args.candidate:
+        model = load_model(path)
+        label = model.name if Path(path).suffix != ".keras" else Path(path).parent.name
+        rows.append(evaluate_paired(model, pairs, method=f"candidate {label}, blind", dataset="",
+                                    quality=args.quality))
+        levels.append(level_error(model, pairs, truth, f"candidate {label}"))
     rows += [{"method": name, "psnr": value, "ssim": None} for name, value in PUBLISHED]
     text = tables(rows, levels, noisy, len(pairs))
     print(text)

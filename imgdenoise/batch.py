@@ -6,6 +6,7 @@ an existing file unless asked; a batch that was killed is finished by running it
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,33 @@ def check_collisions(jobs) -> None:
         shown = "; ".join(clashes[:3]) + (f"; and {len(clashes) - 3} more" if len(clashes) > 3 else "")
         raise ValueError(f"two inputs would write the same output, so one result would be lost: {shown}. "
                          "Rename one, or denoise each folder into its own output folder")
+
+
+def check_writable(jobs) -> None:
+    """Refuse a plan whose outputs cannot be written (a folder that is read-only, a file where a
+    folder is needed, an output that is a folder), before any work: found after the network has
+    run, the time is lost. Raises ValueError naming the output."""
+    checked = set()
+    for _, dst in jobs:
+        dst = Path(dst)
+        if dst.is_dir():
+            raise ValueError(f"{dst}: the output is a folder, not a file")
+        folder = dst.parent
+        if folder in checked:
+            continue
+        checked.add(folder)
+        existing = next(p for p in (folder, *folder.parents) if p.exists())
+        if not existing.is_dir():
+            raise ValueError(f"{dst}: cannot create its folder: {existing} is a file")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ValueError(f"{dst}: cannot write into {existing} (permission denied)")
+
+
+def check_outputs(jobs) -> None:
+    """Everything about a plan's outputs that can fail, checked before any work:
+    :func:`check_collisions` and :func:`check_writable`."""
+    check_collisions(jobs)
+    check_writable(jobs)
 
 
 def denoise_file(denoiser, src, dst, *, sigma=None, overwrite: bool = False, max_pixels=None, **kwargs) -> dict:

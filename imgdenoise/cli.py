@@ -55,7 +55,7 @@ def cmd_train(args):
         train=(args.train[0] if len(args.train) == 1 else args.train) if args.train else "",
         val=args.val, val_fraction=args.val_fraction,
         paired=args.paired, channels=3 if args.color else 1, sigma=_sigma_range(args.sigma), noise=args.noise,
-        val_sigmas=tuple(args.val_sigmas) if args.val_sigmas else None, loss=args.loss,
+        level_estimator=args.level_estimator, val_sigmas=tuple(args.val_sigmas) if args.val_sigmas else None, loss=args.loss,
         patch_size=args.patch_size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps, learning_rate=args.lr, schedule=args.schedule, ema=args.ema,
         precision=args.precision, seed=args.seed, out=args.out, init_from=args.init_from,
@@ -97,7 +97,7 @@ def cmd_denoise(args):
     from tqdm import tqdm
 
     from imgdenoise import load_model
-    from imgdenoise.batch import Skipped, check_collisions, denoise_files, expand_inputs, output_path_for
+    from imgdenoise.batch import Skipped, check_outputs, denoise_files, expand_inputs, output_path_for
     from imgdenoise.inference import check_strength
 
     try:
@@ -117,7 +117,7 @@ def cmd_denoise(args):
         return 2
     jobs = [(src, output_path_for(src, args.output, many)) for src in sources]
     try:
-        check_collisions(jobs)
+        check_outputs(jobs)
     except ValueError as error:
         _error(str(error))
         return 2
@@ -456,6 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise", default="gaussian", choices=TRAINING_NOISES,
                    help="training noise: gaussian (AWGN in --sigma), or realistic (camera pipeline, correlated "
                         "noise and JPEG; --sigma bounds its Gaussian parts)")
+    p.add_argument("--level-estimator", metavar="NAME",
+                   help="with --paired: the shipped noise-level estimator (e.g. level-coarse) whose reading of "
+                        "each noisy image the network is told, and blind use will read (default: classical)")
     p.add_argument("--val-sigmas", type=float, nargs="+", help="sigmas of the fixed validation noise")
     p.add_argument("--loss", default=None, choices=["mse", "l1", "charbonnier", "bce", "ssim", "log-l1"],
                    help="default mse; with --resume, switches the run's loss (optimizer state kept)")

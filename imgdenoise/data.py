@@ -62,10 +62,11 @@ class PatchDataset(keras.utils.PyDataset):
         noise: a noise model from :mod:`imgdenoise.noise`, called on each batch;
             ignored when ``noisy_images`` (paired data) is given.
         noisy_images: optional real noisy counterparts of ``images``. Their sigma input (for
-            noise-conditional models) is the noise level estimated from each whole noisy image
-            (``estimate_image_sigma``, the value blind denoising will give the model), not the
-            patch's true noise level (with signal-dependent noise the two differ from patch to
-            patch, and a model trained on the latter is then fed the former).
+            noise-conditional models) is the noise level ``level_reader`` reads on each whole noisy
+            image (default :func:`estimate_image_sigma`; the value blind denoising will give the
+            model), not the patch's true noise level (with signal-dependent noise the two differ
+            from patch to patch, and a model trained on the latter is then fed the former).
+        level_reader: ``image (H, W, C) -> level (0-255)`` for ``noisy_images``.
         noise_conditional: yield ``((noisy, sigma_map), clean)`` instead of ``(noisy, clean)``.
         steps: batches per epoch.
         shard: ``(index, count)``: yield only slice ``index`` of ``count`` of every batch, so that the
@@ -73,14 +74,15 @@ class PatchDataset(keras.utils.PyDataset):
     """
 
     def __init__(self, images, *, noise=None, noisy_images=None, patch_size=64, batch_size=16,
-                 steps=1000, noise_conditional=False, seed=0, shard=(0, 1), **kwargs):
+                 steps=1000, noise_conditional=False, seed=0, shard=(0, 1), level_reader=None, **kwargs):
         super().__init__(**kwargs)
         self.images = [im for im in images if min(im.shape[:2]) >= patch_size]
         if not self.images:
             raise ValueError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch size")
         keep = [i for i, im in enumerate(images) if min(im.shape[:2]) >= patch_size]
         self.noisy_images = None if noisy_images is None else [noisy_images[i] for i in keep]
-        self.noisy_sigmas = None if noisy_images is None else [estimate_image_sigma(n) for n in self.noisy_images]
+        read = level_reader or estimate_image_sigma
+        self.noisy_sigmas = None if noisy_images is None else [read(n) for n in self.noisy_images]
         self.noise = noise or GaussianNoise(25.0)
         self.patch_size, self.batch_size, self.steps = patch_size, batch_size, steps
         self.noise_conditional, self.seed = noise_conditional, seed
@@ -133,12 +135,14 @@ class PatchDataset(keras.utils.PyDataset):
 
 
 def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=False, seed=0,
-                   noisy_images=None, noise=None):
+                   noisy_images=None, noise=None, level_reader=None):
     """A fixed validation batch: one centre crop per image, noise drawn once.
 
     ``sigmas`` (0-255) are assigned to the images in turn, so a blind model is
     validated across its range; a ``noise`` model (:mod:`imgdenoise.noise`), when
-    given, is drawn instead, seeded. Returns ``(inputs, clean)`` for ``model.fit``.
+    given, is drawn instead, seeded. With ``noisy_images``, each is told the level
+    ``level_reader`` reads on it, as in :class:`PatchDataset`. Returns ``(inputs, clean)``
+    for ``model.fit``.
     """
     size = min(crop, *(min(im.shape[:2]) for im in images))
     size -= size % multiple
@@ -158,7 +162,8 @@ def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=Fa
         noisy = clean + rng.standard_normal(clean.shape, dtype=np.float32) * (sigma / 255.0)[:, None, None, None]
     else:
         noisy = np.stack([centre(im) for im in noisy_images]).astype(np.float32)
-        sigma = np.array([estimate_image_sigma(im) for im in noisy_images], np.float32)  # as in PatchDataset
+        read = level_reader or estimate_image_sigma
+        sigma = np.array([read(im) for im in noisy_images], np.float32)  # as in PatchDataset
     if noise_conditional:
         sigma_map = np.broadcast_to((sigma / 255.0)[:, None, None, None], clean.shape[:3] + (1,))
         return (noisy, np.ascontiguousarray(sigma_map, np.float32)), clean

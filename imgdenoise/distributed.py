@@ -168,10 +168,12 @@ def denoise_with_ray(model: str, inputs, output: str, *, sigma=None, overwrite: 
     """
     import ray
 
-    from imgdenoise.batch import check_collisions
+    from imgdenoise.batch import check_collisions, check_writable
 
     jobs = [(s, output_for(s, output)) for s in expand_sources(inputs)]
     check_collisions(jobs)
+    if not _is_uri(output):
+        check_writable(jobs)
     todo = [(s, t) for s, t in jobs if overwrite or not _exists(t)]
     if not todo:
         return []

@@ -595,8 +595,13 @@ def _shipped_denoiser(name: str, runtime: str = DEFAULT_RUNTIME) -> Denoiser | N
     variants = {}
     for stem in stems:
         variants.setdefault(int(cards[stem]["channels"]), _shipped_variant(stem, runtime))
-    estimator_stem = cards[stems[0]].get("level_estimator")
-    return Denoiser(variants, name=name, estimator=_level_estimator(estimator_stem) if estimator_stem else None)
+    return Denoiser(variants, name=name, estimator=_card_estimator(cards[stems[0]]))
+
+
+def _card_estimator(card: dict):
+    """The level estimator a weight's card names (the one it was trained to be told), or None."""
+    stem = card.get("level_estimator")
+    return _level_estimator(stem) if stem else None
 
 
 def _level_estimator(stem: str):
@@ -642,10 +647,10 @@ def load_model(name_or_path="default", runtime: str = DEFAULT_RUNTIME):
         from imgdenoise.pretrained import load_pretrained
 
         model, card = load_pretrained(path)
-        return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime)
+        return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime, estimator=_card_estimator(card))
     if path.suffix == ".keras":
         model, card = _load_keras_file(path)
-        return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime)
+        return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime, estimator=_card_estimator(card))
     denoiser = _shipped_denoiser(text, runtime)
     if denoiser is None:
         from imgdenoise.models import list_models

@@ -11,7 +11,8 @@ Endpoints:
     GET  /v1/models    the models this service offers, with their model cards
     GET  /healthz      liveness
     GET  /             the web page (every asset is served from this package: no CDN)
-    GET  /docs, /openapi.json   the OpenAPI description
+    GET  /docs, /openapi.json   the OpenAPI description (Swagger UI from the ``swagger-ui-bundle``
+                       package, served here: the page works without internet)
 
 Only the models named at start-up can be requested, by name: nothing in a request is ever used as
 a file path. Errors are JSON ``{"detail": message}`` with a 4xx status naming the problem.
@@ -286,7 +287,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     """The service as an ASGI app (``uvicorn`` serves it; tests use FastAPI's test client)."""
     config = config or ServiceConfig()
     pool = ModelPool(config)
-    app = FastAPI(title="imgdenoise", version=__version__,
+    app = FastAPI(title="imgdenoise", version=__version__, docs_url=None, redoc_url=None,
                   description="Denoise images with CNNs. Sigma is on the 0-255 scale.")
     app.state.pool = pool
     app.add_middleware(UploadLimit, max_bytes=config.max_upload_bytes + FORM_OVERHEAD)
@@ -344,7 +345,24 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         return FileResponse(WEB_DIR / "index.html")
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    _add_local_docs(app)
     return app
+
+
+def _add_local_docs(app: FastAPI):
+    """``/docs``: Swagger UI with its script and style served by this app (FastAPI's own page loads
+    them from a CDN, blank without internet)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
 
 def app_from_env() -> FastAPI:

@@ -57,6 +57,7 @@ class TrainConfig:
     channels: int = 1
     sigma: tuple[float, float] = (25.0, 25.0)
     noise: str = "gaussian"  # training noise (imgdenoise.noise.TRAINING_NOISES); sigma bounds its Gaussian parts
+    level_estimator: str | None = None  # paired data: shipped level estimator whose reading the network is told
     val_sigmas: tuple[float, ...] | None = None
     loss: str | None = None  # default mse; when resuming, None keeps the run's loss, a name switches to it
     patch_size: int = 64
@@ -273,7 +274,7 @@ def _load_data(config: TrainConfig, channels: int):
 
 def model_card(config: TrainConfig, architecture: dict) -> dict:
     spec = get_spec(config.model)
-    return {
+    card = {
         "architecture": architecture,
         "task": spec.task,
         "noise_conditional": spec.noise_conditional,
@@ -290,6 +291,9 @@ def model_card(config: TrainConfig, architecture: dict) -> dict:
         },
         "imgdenoise_version": __version__,
     }
+    if config.level_estimator:  # blind use reads the level the network was told in training
+        card["level_estimator"] = config.level_estimator
+    return card
 
 
 def transfer_weights(source: keras.Model, target: keras.Model) -> list[str]:
@@ -387,14 +391,27 @@ def _supervised_datasets(config: TrainConfig, noise_conditional: bool, multiple:
     val_sigmas = config.val_sigmas or ((lo,) if lo == hi else tuple(np.linspace(max(lo, 5), hi, 4)))
     shard = (config.process_id, config.num_processes) if config.distribute == "multi-worker" else (0, 1)
     noise = training_noise(config.noise, (lo, hi))
+    reader = _level_reader(config)
     train_data = PatchDataset(clean, noise=noise, noisy_images=noisy,
                               patch_size=config.patch_size, batch_size=config.batch_size,
                               steps=config.steps_per_epoch, noise_conditional=noise_conditional, seed=config.seed,
-                              shard=shard, workers=config.workers)
+                              shard=shard, workers=config.workers, level_reader=reader)
     val_data = validation_set(val_clean, sigmas=val_sigmas, crop=config.val_crop, multiple=multiple,
                               noise_conditional=noise_conditional, seed=config.seed, noisy_images=val_noisy,
-                              noise=None if config.noise == "gaussian" else noise)
+                              noise=None if config.noise == "gaussian" else noise, level_reader=reader)
     return train_data, val_data
+
+
+def _level_reader(config: TrainConfig):
+    """What paired noisy images are told: the named shipped estimator's reading (the level blind
+    denoising will give the model), or None for the classical estimator."""
+    if config.level_estimator is None:
+        return None
+    if not config.paired:
+        raise ValueError("--level-estimator applies to --paired data (with added noise the true level is told)")
+    from imgdenoise.estimator import load_level_estimator
+
+    return load_level_estimator(config.level_estimator).estimate
 
 
 def _self_supervised_datasets(config: TrainConfig, multiple: int):

@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -291,6 +292,28 @@ def test_two_inputs_with_the_same_name_into_one_folder_are_refused_before_any_wo
     assert not out.exists() or not any(out.iterdir())  # nothing was written
     assert main(["denoise", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(out), "--model", "seed",
                  "--overwrite"]) == 2
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_network_runs(tmp_path, gray_image, capsys,
+                                                                              monkeypatch):
+    import imgdenoise.batch
+
+    monkeypatch.setattr(imgdenoise.batch, "denoise_files", lambda *a, **k: pytest.fail("the network ran"))
+    src = write_image(tmp_path / "a.png", gray_image)
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["denoise", str(src), "-o", str(tmp_path / "file" / "out.png"), "--model", "seed"]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
+def test_a_read_only_output_folder_is_refused_before_the_network_runs(tmp_path, gray_image, capsys, monkeypatch):
+    import imgdenoise.batch
+
+    monkeypatch.setattr(imgdenoise.batch, "denoise_files", lambda *a, **k: pytest.fail("the network ran"))
+    src = write_image(tmp_path / "a.png", gray_image)
+    (tmp_path / "ro").mkdir(mode=0o555)
+    assert main(["denoise", str(src), "-o", str(tmp_path / "ro" / "out.png"), "--model", "seed"]) == 2
+    assert "permission denied" in capsys.readouterr().err
 
 
 def test_several_inputs_into_a_file_name_are_refused(tmp_path, gray_image, capsys):

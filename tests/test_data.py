@@ -60,6 +60,19 @@ def test_paired_patches_are_conditioned_on_the_noise_level_blind_denoising_will_
     assert {round(float(s) * 255, 3) for s in val_sigma[:, 0, 0, 0]} == estimates
 
 
+def test_paired_patches_are_told_what_the_given_level_reader_reads(gray_image):
+    clean = [gray_image, gray_image[::-1]]
+    noisy = [np.clip(c + 0.05, 0, 1) for c in clean]
+    read = {id(noisy[0]): 7.0, id(noisy[1]): 11.0}
+    data = PatchDataset(clean, noisy_images=noisy, patch_size=16, batch_size=8, steps=1, noise_conditional=True,
+                        level_reader=lambda image: read[id(image)])
+    (_, sigma_map), _ = data[0]
+    assert set(np.round(sigma_map[:, 0, 0, 0] * 255, 3)) <= {7.0, 11.0}
+    (_, val_sigma), _ = validation_set(clean, sigmas=(25,), crop=16, noise_conditional=True, noisy_images=noisy,
+                                       level_reader=lambda image: read[id(image)])
+    np.testing.assert_allclose(val_sigma[:, 0, 0, 0] * 255, [7.0, 11.0], rtol=1e-5)
+
+
 def test_validation_set_is_fixed_and_cropped_to_the_multiple(image_folder):
     images = load_images(list_images(image_folder), channels=1)
     (x1, s1), y1 = validation_set(images, sigmas=(15, 50), crop=45, multiple=8, noise_conditional=True)

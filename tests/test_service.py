@@ -52,6 +52,18 @@ def test_page_and_assets_are_served_locally(client):
         assert not re.search(r"https?://", path.read_text()), path.name
 
 
+def test_api_docs_page_loads_its_scripts_from_this_service(client):
+    """/docs works offline: every script and style it names is served here, none from another host."""
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assets += re.findall(r"""url: ?["']([^"']+)["']""", page.text)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        assert not re.match(r"(https?:)?//", asset), asset
+        assert client.get(asset).status_code == 200, asset
+
+
 def test_denoise_returns_a_cleaner_png_with_sigma_and_timing_headers(client, clean_and_noisy):
     clean, noisy = clean_and_noisy
     response = post(client, encode_image(noisy, "PNG"))

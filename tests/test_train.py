@@ -86,6 +86,35 @@ def test_paired_training(tmp_path, gray_image):
         write_image(tmp_path / "pairs" / "noisy" / f"{i}.png", clean + rng.normal(0, 0.1, clean.shape))
     run = train(_config(tmp_path / "pairs", tmp_path / "run", paired=True, epochs=1), verbose=0)
     assert (run / "best.keras").is_file()
+    assert "level_estimator" not in json.loads((run / "best.json").read_text())
+
+
+def test_paired_training_with_a_level_estimator_records_it_for_blind_use(tmp_path, gray_image):
+    """The network is told what the named estimator reads; its card names the estimator, so a blind
+    call reads the level the same way."""
+    from imgdenoise.io import write_image
+
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        clean = np.clip(np.roll(np.tile(gray_image, (2, 2, 1)), 7 * i, axis=1), 0, 1)
+        write_image(tmp_path / "pairs" / "clean" / f"{i}.png", clean)
+        write_image(tmp_path / "pairs" / "noisy" / f"{i}.png", clean + rng.normal(0, 0.05, clean.shape))
+    config = _config(tmp_path / "pairs", tmp_path / "run", paired=True, epochs=1, level_estimator="level-coarse")
+    run = train(config, verbose=0)
+    assert json.loads((run / "best.json").read_text())["level_estimator"] == "level-coarse"
+    from imgdenoise import load_model
+
+    from scipy import ndimage
+
+    from imgdenoise.inference import estimate_image_sigma
+
+    denoiser = load_model(run / "best.keras")
+    correlated = ndimage.gaussian_filter(rng.normal(0, 0.2, gray_image.shape), (1.5, 1.5, 0))
+    noisy = np.clip(gray_image + correlated, 0, 1).astype(np.float32)
+    assert denoiser.noise_level(noisy) == pytest.approx(load_model("default").noise_level(noisy))
+    assert denoiser.noise_level(noisy) > 1.5 * estimate_image_sigma(noisy)  # not the classical reading
+    with pytest.raises(ValueError, match="--paired"):
+        train(_config(tmp_path / "pairs" / "clean", tmp_path / "run2", level_estimator="level-coarse"), verbose=0)
 
 
 def test_colour_model_starts_from_a_gray_one_as_a_luminance_model(image_folder, tmp_path):
