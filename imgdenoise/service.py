@@ -9,7 +9,7 @@ Endpoints:
                        ``X-Sigma-Source`` (given, estimated, or not used by
                        a model that is not noise-conditional), ``X-Model``, ``X-Processing-Seconds``
     GET  /v1/models    the models this service offers, with their model cards
-    GET  /healthz      liveness
+    GET  /healthz      readiness: 503 while the models are loaded and run once at start-up, then 200
     GET  /             the web page (every asset is served from this package: no CDN)
     GET  /docs, /openapi.json   the OpenAPI description (Swagger UI from the ``swagger-ui-bundle``
                        package, served here: the page works without internet)
@@ -57,6 +57,7 @@ class ServiceConfig:
     queue_timeout: float = 60.0  # seconds a request may wait for a thread before 503
     runtime: str = "keras"
     cors_origins: list[str] = field(default_factory=list)  # none: browsers on other sites cannot call us
+    warm_up: bool = True  # load and run every model once at start-up; /healthz answers 503 until done
 
     @classmethod
     def from_env(cls) -> ServiceConfig:
@@ -70,14 +71,16 @@ class ServiceConfig:
                    queue=int(env.get("IMGDENOISE_QUEUE", 8)),
                    queue_timeout=float(env.get("IMGDENOISE_QUEUE_TIMEOUT", 60)),
                    runtime=env.get("IMGDENOISE_RUNTIME", "keras"),
-                   cors_origins=[o for o in env.get("IMGDENOISE_CORS_ORIGINS", "").split(",") if o])
+                   cors_origins=[o for o in env.get("IMGDENOISE_CORS_ORIGINS", "").split(",") if o],
+                   warm_up=env.get("IMGDENOISE_WARM_UP", "1") != "0")
 
     def to_env(self) -> dict[str, str]:
         return {"IMGDENOISE_MODELS": ",".join(self.models), "IMGDENOISE_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
                 "IMGDENOISE_MAX_PIXELS": str(self.max_pixels), "IMGDENOISE_MAX_WORK": str(self.max_work),
                 "IMGDENOISE_THREADS": str(self.threads),
                 "IMGDENOISE_QUEUE": str(self.queue), "IMGDENOISE_QUEUE_TIMEOUT": str(self.queue_timeout),
-                "IMGDENOISE_RUNTIME": self.runtime, "IMGDENOISE_CORS_ORIGINS": ",".join(self.cors_origins)}
+                "IMGDENOISE_RUNTIME": self.runtime, "IMGDENOISE_CORS_ORIGINS": ",".join(self.cors_origins),
+                "IMGDENOISE_WARM_UP": "1" if self.warm_up else "0"}
 
 
 class ModelPool:
@@ -95,6 +98,7 @@ class ModelPool:
         self._slots = threading.Semaphore(config.threads)
         self._admitted = 0
         self._recent_seconds = 1.0  # moving average of one denoising, for Retry-After
+        self.warming = False  # True while warm_up runs (set by the app's start-up)
 
     def names(self) -> list[str]:
         return list(self.config.models)
@@ -110,6 +114,20 @@ class ModelPool:
 
                 self._loaded[name] = load_model(name, runtime=self.config.runtime)
             return self._loaded[name]
+
+    def warm_up(self):
+        """Load every offered model and denoise two small images of each kind through it (blind, the
+        default quality), so that the first request does not pay for loading and tracing."""
+        import numpy as np
+
+        try:
+            rng = np.random.default_rng(0)
+            for name in self.config.models:
+                denoiser = self.get(name)
+                for shape in ((64, 64, 1), (64, 64, 3), (72, 88, 1), (72, 88, 3)):
+                    denoiser.denoise(rng.random(shape, dtype=np.float32))
+        finally:
+            self.warming = False
 
     def _retry_after(self) -> str:
         waiting = max(1, self._admitted - self.config.threads + 1)
@@ -287,7 +305,14 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     """The service as an ASGI app (``uvicorn`` serves it; tests use FastAPI's test client)."""
     config = config or ServiceConfig()
     pool = ModelPool(config)
-    app = FastAPI(title="imgdenoise", version=__version__, docs_url=None, redoc_url=None,
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if config.warm_up:  # in the background: /healthz answers (503) meanwhile
+            pool.warming = True
+            threading.Thread(target=pool.warm_up, name="warm-up", daemon=True).start()
+        yield
+
+    app = FastAPI(title="imgdenoise", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Denoise images with CNNs. Sigma is on the 0-255 scale.")
     app.state.pool = pool
     app.add_middleware(UploadLimit, max_bytes=config.max_upload_bytes + FORM_OVERHEAD)
@@ -300,6 +325,8 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     @app.get("/healthz")
     def healthz():
+        if pool.warming:
+            return JSONResponse({"status": "warming up", "version": __version__}, status_code=503)
         return {"status": "ok", "version": __version__}
 
     @app.get("/v1/models")

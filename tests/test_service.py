@@ -216,10 +216,77 @@ def test_page_in_headless_chromium_denoises_and_downloads(server, clean_and_nois
     assert psnr(clean, result) > psnr(clean, noisy) + 3
 
 
+def _screenshot_pixels(png: bytes) -> np.ndarray:
+    return decode_image(png).pixels.mean(axis=-1)
+
+
+def test_page_shows_input_left_and_result_right_of_the_divider_aligned(server, tmp_path):
+    """At 1280x900, zoom fit: before any upload an empty state (no broken images); after denoising a
+    512x512 gray PNG, the screenshot left of the divider is the input's pixels and right of it the
+    result's, at the same place and scale; so at another slider position and at 200%."""
+    if chromium_path() is None:
+        if os.environ.get("IMGDENOISE_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required (IMGDENOISE_REQUIRE_BROWSER) but not installed")
+        pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    from skimage import data
+
+    clean = (data.camera() / 255.0).astype(np.float32)
+    noisy = np.clip(clean + np.random.default_rng(1).normal(0, 40 / 255, clean.shape), 0, 1)
+    noisy = np.round(noisy * 255) / 255
+    noisy_file = tmp_path / "camera.png"
+    noisy_file.write_bytes(encode_image(noisy[..., None], "PNG"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server)
+        page.wait_for_selector("#model option[value=dncnn]", state="attached")
+        assert page.is_visible("#empty") and not page.is_visible("#before") and not page.is_visible("#after")
+        page.set_input_files("#file", str(noisy_file))
+        page.uncheck("#auto")
+        page.fill("#sigma", "40")
+        page.click("#run")
+        page.wait_for_selector("#download:not(.hidden)", timeout=120_000)
+        assert not page.is_visible("#empty")
+        result = page.evaluate("fetch(document.getElementById('after').src).then(r => r.arrayBuffer())"
+                               ".then(b => Array.from(new Uint8Array(b)))")
+        result = decode_image(bytes(result)).pixels[..., 0]
+
+        def check(split: int):
+            page.fill("#split", str(split))
+            shot = _screenshot_pixels(page.locator("#stage").screenshot())
+            assert shot.shape == noisy.shape, "the stage is not drawn at the image's size (100% fits here)"
+            edge = round(noisy.shape[1] * split / 100)
+            for region, shown, other in ((np.s_[:, :edge - 3], noisy, result), (np.s_[:, edge + 3:], result, noisy)):
+                error = np.abs(shot[region] - shown[region]).mean()
+                assert error < 0.01 and np.abs(shot[region] - other[region]).mean() > 5 * error
+
+        check(50)
+        check(30)
+        page.select_option("#zoom", "2")
+        boxes = [page.locator(f"#{i}").bounding_box() for i in ("stage", "before", "after")]
+        assert boxes[0]["width"] == 2 * noisy.shape[1] and boxes[0] == boxes[1] == boxes[2]
+        browser.close()
+
+
+def test_service_warms_its_models_up_before_it_is_ready():
+    app = create_app(ServiceConfig(models=["seed"]))
+    with TestClient(app) as client:
+        deadline = time.time() + 120
+        while client.get("/healthz").status_code == 503 and time.time() < deadline:
+            assert client.get("/healthz").json()["status"] == "warming up"
+            time.sleep(0.05)
+        assert client.get("/healthz").status_code == 200
+        assert "seed" in app.state.pool._loaded  # loaded (and run) before the first request
+    cold = create_app(ServiceConfig(models=["seed"], warm_up=False))
+    with TestClient(cold) as client:
+        assert client.get("/healthz").status_code == 200 and not cold.state.pool._loaded
+
+
 def test_full_queue_turns_requests_away_with_503_and_retry_after(clean_and_noisy):
     import threading
 
-    app = create_app(ServiceConfig(models=["seed"], threads=1, queue=0))
+    app = create_app(ServiceConfig(models=["seed"], threads=1, queue=0, warm_up=False))
     pool = app.state.pool
     entered, release = threading.Event(), threading.Event()
     original = pool.get("seed").denoise

@@ -30,9 +30,22 @@ function chooseFile(file) {
   $("download").classList.add("hidden");
   if (state.beforeUrl) URL.revokeObjectURL(state.beforeUrl);
   state.beforeUrl = URL.createObjectURL(file);
-  $("before").src = BROWSER_VIEWABLE.includes(file.type) ? state.beforeUrl : "";
-  $("after").removeAttribute("src");
-  setStatus("Ready.");
+  showLayer("after", null);
+  if (BROWSER_VIEWABLE.includes(file.type)) {
+    showLayer("before", state.beforeUrl);
+    setStatus("Ready.");
+  } else {
+    showLayer("before", null);
+    setStatus("Ready. (Browsers cannot show this format: the result will be shown as PNG.)");
+  }
+}
+
+// A layer is shown once its picture has loaded; without one it is hidden (never a broken-image icon).
+function showLayer(id, url) {
+  const image = $(id);
+  image.hidden = true;
+  if (url) image.src = url; else image.removeAttribute("src");
+  layout();
 }
 
 async function denoise() {
@@ -55,7 +68,7 @@ async function denoise() {
     const blob = await response.blob();
     if (state.afterUrl) URL.revokeObjectURL(state.afterUrl);
     state.afterUrl = URL.createObjectURL(blob);
-    $("after").src = state.afterUrl;
+    showLayer("after", state.afterUrl);
     const disposition = response.headers.get("Content-Disposition") || "";
     const name = (disposition.match(/filename="([^"]+)"/) || [])[1] || "denoised.png";
     $("download").href = state.afterUrl;
@@ -71,18 +84,35 @@ async function denoise() {
   }
 }
 
+// Input left of the divider, result right of it: the result layer is clipped, both fill one box.
 function applySplit() {
-  const percent = `${$("split").value}%`;
-  $("after-clip").style.width = percent;
-  $("divider").style.left = percent;
+  const both = !$("before").hidden && !$("after").hidden;
+  const percent = both ? Number($("split").value) : 0;
+  $("after").style.clipPath = `inset(0 0 0 ${percent}%)`;
+  $("divider").style.left = `${percent}%`;
+  $("divider").hidden = !both;
 }
 
-function applyZoom() {
+// Size the stage (and so both layers) to the picture at the chosen zoom; "fit" fits it in the frame.
+function layout() {
+  const shown = [$("before"), $("after")].find((image) => !image.hidden && image.naturalWidth);
+  $("stage").classList.toggle("hidden", !shown);
+  $("empty").classList.toggle("hidden", Boolean(shown));
+  if (!shown) return;
   const zoom = $("zoom").value;
   $("frame").classList.toggle("fit", zoom === "fit");
-  const width = zoom === "fit" ? "" : `${$("before").naturalWidth * Number(zoom) || ""}px`;
-  for (const image of [$("before"), $("after")]) image.style.width = width;
-  $("after").style.width = zoom === "fit" ? `${$("before").clientWidth}px` : width;
+  const { naturalWidth: width, naturalHeight: height } = shown;
+  const scale = zoom === "fit"
+    ? Math.min(1, $("frame").clientWidth / width, $("frame").clientHeight / height)
+    : Number(zoom);
+  $("stage").style.width = `${Math.max(1, Math.floor(width * scale))}px`;
+  $("stage").style.height = `${Math.max(1, Math.floor(height * scale))}px`;
+  applySplit();
+}
+
+function onLayerLoad(event) {
+  event.target.hidden = false;
+  layout();
 }
 
 $("file").addEventListener("change", (event) => chooseFile(event.target.files[0]));
@@ -101,17 +131,17 @@ $("sigma").addEventListener("input", () => { $("sigma-value").textContent = $("s
 $("strength").addEventListener("input", () => { $("strength-value").textContent = Number($("strength").value).toFixed(2); });
 $("run").addEventListener("click", denoise);
 $("split").addEventListener("input", applySplit);
-$("zoom").addEventListener("change", applyZoom);
-$("before").addEventListener("load", applyZoom);
-$("after").addEventListener("load", applyZoom);
-window.addEventListener("resize", applyZoom);
+$("zoom").addEventListener("change", layout);
+$("before").addEventListener("load", onLayerLoad);
+$("after").addEventListener("load", onLayerLoad);
+window.addEventListener("resize", layout);
 $("frame").addEventListener("wheel", (event) => {
   if (!event.ctrlKey) return;  // ctrl + wheel steps through the zoom levels
   event.preventDefault();
   const options = [...$("zoom").options].map((o) => o.value);
   const index = options.indexOf($("zoom").value) + (event.deltaY < 0 ? 1 : -1);
   $("zoom").value = options[Math.max(0, Math.min(options.length - 1, index))];
-  applyZoom();
+  layout();
 });
-applySplit();
+layout();
 loadModels().catch((error) => setStatus(`Cannot list models: ${error.message}`, true));
