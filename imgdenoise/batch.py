@@ -124,7 +124,7 @@ def _denoise_to_file(denoiser, image, sigma, dst, overwrite: bool, **kwargs):
     else:  # classical methods work on the whole image
         bands = [(0, denoiser.denoise(image.pixels.astype(np.float32) * pixel_scale(image.pixels), sigma))]
     write_image_rows(dst, bands, image.pixels.shape, bit_depth=image.bit_depth, alpha=image.alpha,
-                     overwrite=overwrite)
+                     overwrite=overwrite, metadata=image.metadata)
 
 
 class Skipped(str):
@@ -172,7 +172,8 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
         return {"input": str(src), "output": str(dst), "size": image.pixels.shape, "sigma": used, "seconds": seconds}
 
     def save(src, dst, image, used, clean, seconds):
-        write_image(dst, clean, bit_depth=image.bit_depth, alpha=image.alpha, overwrite=overwrite)
+        write_image(dst, clean, bit_depth=image.bit_depth, alpha=image.alpha, overwrite=overwrite,
+                    metadata=image.metadata)
         return summary(src, dst, image, used, seconds)
 
     with ThreadPoolExecutor(2, thread_name_prefix="read") as readers, \

@@ -151,7 +151,8 @@ class DenoiseWorker:
             from imgdenoise.io import image_format
 
             fmt = image_format(target)
-        _write_bytes(target, encode_image(clean, fmt, bit_depth=image.bit_depth, alpha=image.alpha), self.overwrite)
+        _write_bytes(target, encode_image(clean, fmt, bit_depth=image.bit_depth, alpha=image.alpha,
+                                          metadata=image.metadata), self.overwrite)
 
 
 def denoise_with_ray(model: str, inputs, output: str, *, sigma=None, overwrite: bool = False, workers: int = 2,

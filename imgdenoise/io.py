@@ -14,6 +14,7 @@ import dataclasses
 import io
 import os
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +37,19 @@ class ImageTooLargeError(ImageReadError):
 
 @dataclasses.dataclass
 class Image:
-    """A decoded image: ``pixels (H, W, C)`` float32 in [0, 1], optional ``alpha (H, W, 1)``."""
+    """A decoded image: ``pixels (H, W, C)`` float32 in [0, 1], optional ``alpha (H, W, 1)``.
+
+    ``metadata``: what a denoised copy keeps (see :func:`write_image`): ``icc_profile`` (bytes: the
+    colour space the pixels are in) and ``exif`` (bytes, its Orientation reset to 1: the pixels are
+    already upright).
+    """
 
     pixels: np.ndarray
     bit_depth: int = 8  # 8, 16, or 32 (float TIFF)
     alpha: np.ndarray | None = None
     format: str = "PNG"
     path: str | None = None
+    metadata: dict = dataclasses.field(default_factory=dict)
 
     @property
     def channels(self) -> int:
@@ -145,6 +152,10 @@ def _check_tiff_budget(page, width: int, height: int, name, max_pixels: int):
 
 def _read_tiff(f, name, max_pixels) -> np.ndarray:
     with tifffile.TiffFile(f) as tif:
+        images = [p for p in tif.pages if not getattr(p, "is_reduced", False)]  # thumbnails are not pages
+        if len(images) > 1:
+            raise ImageReadError(f"{name}: multi-page TIFF ({len(images)} pages); only single-page TIFFs are "
+                                 "denoised, so no page is dropped silently: split it first (e.g. tiffsplit)")
         page = tif.pages[0]
         shape = page.shape
         samples_first = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE and len(shape) == 3
@@ -196,7 +207,9 @@ def _read_pil(f, name, max_pixels) -> np.ndarray:
     with PILImage.open(f) as im:
         _check_size(im.width, im.height, name, max_pixels)
         im = ImageOps.exif_transpose(im)
-        if im.mode == "P":
+        if im.mode in ("L", "RGB") and "transparency" in im.info:  # a PNG tRNS colour: keep it as alpha
+            im = im.convert("LA" if im.mode == "L" else "RGBA")
+        elif im.mode == "P":
             im = im.convert("RGBA" if "transparency" in im.info else "RGB")
         elif im.mode == "PA":
             im = im.convert("RGBA")
@@ -267,6 +280,7 @@ def _decode(f, fmt: str, name: str, max_pixels: int, native: bool) -> Image:
         raise
     except Exception as error:  # decoders raise many types for corrupt data
         raise ImageReadError(f"{name}: cannot decode {fmt} image ({type(error).__name__}: {error})") from None
+    metadata = _read_metadata(f, fmt)
     colour, alpha = _split_channels(np.asarray(array), name)
     if native and colour.dtype.newbyteorder("=") in (np.uint8, np.uint16):
         pixels, bit_depth = colour.astype(colour.dtype.newbyteorder("="), copy=False), 8 * colour.dtype.itemsize
@@ -274,7 +288,34 @@ def _decode(f, fmt: str, name: str, max_pixels: int, native: bool) -> Image:
         pixels, bit_depth = _normalise(colour, name)
     if alpha is not None:
         alpha, _ = _normalise(alpha, name)
-    return Image(np.ascontiguousarray(pixels), bit_depth, alpha, fmt, name)
+    return Image(np.ascontiguousarray(pixels), bit_depth, alpha, fmt, name, metadata)
+
+
+def _read_metadata(f, fmt: str) -> dict:
+    """The ICC profile and EXIF of an encoded image (headers only; {} where there are none or they
+    cannot be read: metadata never stops a denoising)."""
+    f.seek(0)
+    metadata = {}
+    try:
+        if fmt == "TIFF":
+            with tifffile.TiffFile(f) as tif:
+                tag = tif.pages[0].tags.get(34675)  # InterColorProfile
+                if tag is not None:
+                    metadata["icc_profile"] = bytes(tag.value)
+        else:
+            with PILImage.open(f) as im:
+                if im.info.get("icc_profile"):
+                    metadata["icc_profile"] = bytes(im.info["icc_profile"])
+                exif = im.getexif()
+                if len(exif):
+                    exif[ORIENTATION] = 1  # the orientation has been applied to the pixels
+                    metadata["exif"] = exif.tobytes()
+    except Exception:
+        return {}
+    return metadata
+
+
+ORIENTATION = 0x0112  # EXIF/TIFF tag
 
 
 def _quantise(array: np.ndarray, bit_depth: int) -> np.ndarray:
@@ -285,35 +326,59 @@ def _quantise(array: np.ndarray, bit_depth: int) -> np.ndarray:
     return np.round(array * scale).astype(dtype)
 
 
-def _encode(target, fmt: str, array: np.ndarray, bit_depth: int, quality: int):
+def _encode(target, fmt: str, array: np.ndarray, bit_depth: int, quality: int, metadata: dict | None = None):
     """Write integer ``array`` (H, W, C) to ``target``, a path or a binary file (PNG, JPEG, BMP;
-    TIFF: :func:`_write_tiff_tiles`)."""
+    TIFF: :func:`_write_tiff_tiles`), with ``metadata`` (see :func:`write_image`) where the format holds it."""
+    metadata = {k: v for k, v in (metadata or {}).items() if v and fmt in ("PNG", "JPEG")}
     if fmt == "PNG" and bit_depth == 16:
         height, width, planes = array.shape
         writer = png.Writer(width, height, greyscale=planes <= 2, alpha=planes in (2, 4), bitdepth=16)
-        rows = array.reshape(height, width * planes)
+        buffer = io.BytesIO()
+        writer.write(buffer, array.reshape(height, width * planes))
+        data = _png_with_metadata(buffer.getvalue(), metadata)
         if isinstance(target, (str, os.PathLike)):
-            with open(target, "wb") as f:
-                writer.write(f, rows)
+            Path(target).write_bytes(data)
         else:
-            writer.write(target, rows)
+            target.write(data)
     else:
         data = array[..., 0] if array.shape[-1] == 1 else array
         im = PILImage.fromarray(data)
         if fmt == "JPEG":
             im = im.convert("RGB" if array.shape[-1] >= 3 else "L")
-            im.save(target, format="JPEG", quality=quality)
+            im.save(target, format="JPEG", quality=quality, **metadata)
         else:
-            im.save(target, format=fmt)
+            im.save(target, format=fmt, **metadata)
+
+
+EXIF_HEADER = b"Exif\x00\x00"
+
+
+def _png_with_metadata(data: bytes, metadata: dict) -> bytes:
+    """A PNG (pypng's 16-bit output) with ``iCCP`` and ``eXIf`` chunks added before its pixels."""
+    if not metadata:
+        return data
+    extra = []
+    if metadata.get("icc_profile"):
+        extra.append((b"iCCP", b"ICC profile\x00\x00" + zlib.compress(metadata["icc_profile"])))
+    if metadata.get("exif"):
+        exif = metadata["exif"]
+        extra.append((b"eXIf", exif[len(EXIF_HEADER):] if exif.startswith(EXIF_HEADER) else exif))
+    chunks = list(png.Reader(bytes=data).chunks())
+    first_data = next(i for i, (kind, _) in enumerate(chunks) if kind == b"IDAT")
+    out = io.BytesIO()
+    png.write_chunks(out, chunks[:first_data] + extra + chunks[first_data:])
+    return out.getvalue()
 
 
 def write_image(path, pixels: np.ndarray, *, bit_depth: int = 8, alpha: np.ndarray | None = None,
-                overwrite: bool = False, quality: int = 95) -> Path:
+                overwrite: bool = False, quality: int = 95, metadata: dict | None = None) -> Path:
     """Write ``pixels (H, W, C)`` in [0, 1] to ``path`` atomically.
 
     ``bit_depth`` 8, 16 or 32 (float, TIFF only); formats that cannot hold it
     (JPEG, BMP: 8 bit; PNG: 8/16) get the nearest depth they can. ``alpha``
     (H, W, 1) is appended unchanged where the format has alpha (PNG, TIFF).
+    ``metadata`` (an :class:`Image`'s): the ICC profile is kept in PNG, JPEG and TIFF, the EXIF in
+    PNG and JPEG; BMP holds neither.
     Refuses to replace an existing file unless ``overwrite``.
     """
     pixels = np.asarray(pixels)
@@ -322,11 +387,11 @@ def write_image(path, pixels: np.ndarray, *, bit_depth: int = 8, alpha: np.ndarr
     if pixels.ndim != 3:
         raise ValueError(f"{path}: expected pixels of shape (H, W, 1|3), got {pixels.shape}")
     return write_image_rows(path, [(0, pixels)], pixels.shape, bit_depth=bit_depth, alpha=alpha,
-                            overwrite=overwrite, quality=quality)
+                            overwrite=overwrite, quality=quality, metadata=metadata)
 
 
 def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarray | None = None,
-                     overwrite: bool = False, quality: int = 95) -> Path:
+                     overwrite: bool = False, quality: int = 95, metadata: dict | None = None) -> Path:
     """Write an image that arrives as bands of rows, atomically (see :func:`write_image`).
 
     ``bands`` yields ``(first_row, rows)`` in order, ``rows`` (h, W, C) in [0, 1], covering
@@ -356,12 +421,12 @@ def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarra
 
     with atomic_target(path) as tmp_path:
         if fmt == "TIFF":
-            _write_tiff_tiles(tmp_path, quantised(), (height, width, planes), _DTYPES[depth])
+            _write_tiff_tiles(tmp_path, quantised(), (height, width, planes), _DTYPES[depth], metadata)
         else:
             array = np.empty((height, width, planes), _DTYPES[depth])
             for top, rows in quantised():
                 array[top:top + len(rows)] = rows
-            _encode(tmp_path, fmt, array, depth, quality)
+            _encode(tmp_path, fmt, array, depth, quality, metadata)
     return path
 
 
@@ -395,7 +460,7 @@ def atomic_target(path: Path):
 
 
 def encode_image(pixels: np.ndarray, fmt: str, *, bit_depth: int = 8, alpha: np.ndarray | None = None,
-                 quality: int = 95) -> bytes:
+                 quality: int = 95, metadata: dict | None = None) -> bytes:
     """Encode ``pixels (H, W, C)`` in [0, 1] as ``fmt`` (PNG, JPEG, BMP, TIFF) bytes, as
     :func:`write_image` would write them."""
     pixels = np.asarray(pixels)
@@ -406,9 +471,9 @@ def encode_image(pixels: np.ndarray, fmt: str, *, bit_depth: int = 8, alpha: np.
     array = _quantise(pixels, depth)
     buffer = io.BytesIO()
     if fmt == "TIFF":
-        _write_tiff_tiles(buffer, [(0, array)], array.shape, array.dtype)
+        _write_tiff_tiles(buffer, [(0, array)], array.shape, array.dtype, metadata)
     else:
-        _encode(buffer, fmt, array, depth, quality)
+        _encode(buffer, fmt, array, depth, quality, metadata)
     return buffer.getvalue()
 
 
@@ -426,8 +491,9 @@ _DTYPES = {8: np.uint8, 16: np.uint16, 32: np.float32}
 TIFF_TILE = 256
 
 
-def _write_tiff_tiles(target, bands, shape, dtype):
-    """Stream row bands into a zlib-compressed tiled TIFF; holds one 256-row stripe at a time."""
+def _write_tiff_tiles(target, bands, shape, dtype, metadata: dict | None = None):
+    """Stream row bands into a zlib-compressed tiled TIFF (with ``metadata``'s ICC profile); holds one
+    256-row stripe at a time."""
     height, width, planes = shape
     stripe = np.zeros((TIFF_TILE, width + (-width % TIFF_TILE), planes), dtype)
 
@@ -448,7 +514,8 @@ def _write_tiff_tiles(target, bands, shape, dtype):
     photometric = "minisblack" if planes in (1, 2) else "rgb"
     extra = ["unassalpha"] if planes in (2, 4) else None
     tifffile.imwrite(target, data=tiles(), shape=(height, width) if planes == 1 else shape, dtype=dtype,
-                     photometric=photometric, extrasamples=extra, compression="zlib", tile=(TIFF_TILE, TIFF_TILE))
+                     photometric=photometric, extrasamples=extra, compression="zlib", tile=(TIFF_TILE, TIFF_TILE),
+                     iccprofile=(metadata or {}).get("icc_profile"))
 
 
 def to_gray(pixels: np.ndarray) -> np.ndarray:

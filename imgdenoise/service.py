@@ -240,7 +240,7 @@ def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, st
         used_sigma, source = denoiser.noise_level(decoded.pixels), "estimated"
     clean = pool.denoise(denoiser, decoded.pixels, used_sigma, quality, strength)
     fmt = out_format or decoded.format
-    body = encode_image(clean, fmt, bit_depth=decoded.bit_depth, alpha=decoded.alpha)
+    body = encode_image(clean, fmt, bit_depth=decoded.bit_depth, alpha=decoded.alpha, metadata=decoded.metadata)
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).stem)[:100] or "image"  # safe in a header
     headers = {
         "X-Sigma": "n/a" if used_sigma is None else f"{used_sigma:.2f}", "X-Sigma-Source": source,

@@ -60,6 +60,15 @@ def _tiff_bytes(array: np.ndarray, **kwargs) -> bytes:
     return buffer.getvalue()
 
 
+def _tiff_pages(*pages: tuple[np.ndarray, dict]) -> bytes:
+    """A TIFF with one IFD per ``(array, options)`` (e.g. ``subfiletype=1``: a reduced-size thumbnail)."""
+    buffer = io.BytesIO()
+    with tifffile.TiffWriter(buffer) as tif:
+        for array, options in pages:
+            tif.write(array, **options)
+    return buffer.getvalue()
+
+
 def cases() -> list[Case]:
     rng = np.random.default_rng(0)
     gray8 = (rng.random((24, 32)) * 255).astype(np.uint8)
@@ -90,7 +99,22 @@ def cases() -> list[Case]:
             np.testing.assert_allclose(image.pixels, expected, atol=1e-6)
         return check
 
+    def alpha_is(expected):
+        def check(image):
+            assert image.alpha is not None, "transparency dropped"
+            np.testing.assert_array_equal(image.alpha[..., 0], expected)
+        return check
+
     palette = (rng.random((3, 256)) * 65535).astype(np.uint16)  # an 8-bit palette; the image uses 4 entries
+    keyed = rgb8.copy()
+    keyed[:4, :4] = (1, 2, 3)  # the tRNS colour: transparent there only
+    opaque_but_key = np.ones((24, 32))
+    opaque_but_key[:4, :4] = 0
+    gray_keyed = gray8.copy()
+    gray_keyed[gray_keyed == 7] = 8
+    gray_keyed[5:9, 5:9] = 7
+    gray_alpha = np.ones((24, 32))
+    gray_alpha[5:9, 5:9] = 0
 
     return [
         Case("empty.png", b"", "file is empty", http_status=415),
@@ -125,6 +149,15 @@ def cases() -> list[Case]:
              "ok", equals(np.swapaxes(gray8, 0, 1)[:, ::-1].astype(float), 255)),
         Case("int16.tif", _tiff_bytes((gray16.astype(np.int32) - 32768).astype(np.int16)),
              "signed 16-bit pixels are not supported", http_status=415),
+        # Content that must not be dropped silently (issue 16, item 11)
+        Case("pages.tif", _tiff_pages((gray8, {}), (gray8, {})), "multi-page TIFF", http_status=415),
+        Case("thumbnail.tif", _tiff_pages((rgb8, {"photometric": "rgb"}),
+                                          (rgb8[::4, ::4], {"photometric": "rgb", "subfiletype": 1})),
+             "ok", shape_is((24, 32, 3), 8)),
+        Case("trns-rgb.png", _pil_bytes(PILImage.fromarray(keyed), "PNG", transparency=(1, 2, 3)), "ok",
+             alpha_is(opaque_but_key)),
+        Case("trns-gray.png", _pil_bytes(PILImage.fromarray(gray_keyed), "PNG", transparency=7), "ok",
+             alpha_is(gray_alpha)),
         Case("deflate-predictor.tif", _tiff_bytes(rgb8, photometric="rgb", compression="zlib", predictor=True), "ok",
              shape_is((24, 32, 3), 8)),
     ]

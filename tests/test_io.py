@@ -261,3 +261,43 @@ def test_compressed_tiffs_are_read(tmp_path, compression):
     assert read.shape == (32, 40, 3)
     if compression != "jpeg":  # lossless
         np.testing.assert_array_equal(np.round(read * 255).astype(np.uint8), pixels)
+
+
+def _srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _camera_jpeg(path, rgb_image, orientation: int = 6):
+    exif = PILImage.Exif()
+    exif[0x010F] = "TestCam"  # Make
+    exif[0x0112] = orientation
+    pixels = (rgb_image * 255).astype(np.uint8)
+    PILImage.fromarray(pixels).save(path, "JPEG", quality=95, icc_profile=_srgb_profile(), exif=exif.tobytes())
+
+
+@pytest.mark.parametrize("ext,bit_depth", [(".png", 8), (".png", 16), (".jpg", 8), (".tif", 8), (".tif", 16)])
+def test_icc_profile_and_exif_are_kept_where_the_format_holds_them(tmp_path, rgb_image, ext, bit_depth):
+    """A wide-gamut photo keeps its colour space; EXIF is kept with the orientation reset (applied)."""
+    _camera_jpeg(tmp_path / "in.jpg", rgb_image)
+    image = read_image(tmp_path / "in.jpg")
+    assert image.metadata["icc_profile"] == _srgb_profile()
+    assert image.pixels.shape[:2] == rgb_image.shape[1::-1]  # orientation 6 applied
+    out = write_image(tmp_path / f"out{ext}", image.pixels, bit_depth=bit_depth, metadata=image.metadata)
+    again = read_image(out)
+    assert again.metadata.get("icc_profile") == _srgb_profile()
+    if ext != ".tif":  # TIFF keeps the ICC profile only
+        with PILImage.open(out) as im:
+            exif = im.getexif()
+        assert exif[0x010F] == "TestCam" and exif.get(0x0112, 1) == 1
+        assert again.pixels.shape == image.pixels.shape  # not rotated a second time
+
+
+def test_denoising_a_file_keeps_its_icc_profile(tmp_path, rgb_image):
+    from imgdenoise.cli import main
+
+    _camera_jpeg(tmp_path / "in.jpg", rgb_image, orientation=1)
+    assert main(["denoise", str(tmp_path / "in.jpg"), "-o", str(tmp_path / "out.jpg"), "--model", "seed"]) == 0
+    with PILImage.open(tmp_path / "out.jpg") as im:
+        assert im.info.get("icc_profile") == _srgb_profile() and im.getexif()[0x010F] == "TestCam"

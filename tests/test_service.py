@@ -395,3 +395,19 @@ def test_two_image_parts_are_refused(client, clean_and_noisy):
     response = client.post("/v1/denoise", files=[("image", ("a.png", body, "image/png")),
                                                  ("image", ("b.png", body, "image/png"))], data={"sigma": "25"})
     assert response.status_code == 400 and "exactly one image part, got 2" in response.json()["detail"]
+
+
+def test_denoised_upload_keeps_its_icc_profile(client, clean_and_noisy):
+    import io
+
+    from PIL import Image as PILImage
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buffer = io.BytesIO()
+    PILImage.fromarray((clean_and_noisy[1][..., 0] * 255).astype(np.uint8)).convert("RGB").save(
+        buffer, "JPEG", icc_profile=profile)
+    response = post(client, buffer.getvalue(), name="photo.jpg", sigma="25")
+    assert response.status_code == 200
+    with PILImage.open(io.BytesIO(response.content)) as im:
+        assert im.format == "JPEG" and im.info.get("icc_profile") == profile
