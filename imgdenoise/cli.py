@@ -370,7 +370,7 @@ def cmd_serve(args):
     config = ServiceConfig(models=args.models, max_upload_bytes=int(args.max_upload_mb * 2**20),
                            max_pixels=args.max_pixels, max_work=args.max_work, threads=args.threads, queue=args.queue,
                            queue_timeout=args.queue_timeout, runtime=args.runtime, cors_origins=args.cors_origin,
-                           warm_up=not args.no_warm_up)
+                           warm_up=not args.no_warm_up, max_seconds=args.max_seconds)
     serve(config, host=args.host, port=args.port, workers=args.workers)
     return 0
 
@@ -570,6 +570,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-work", type=float, default=64.0,
                    help="megapixel-passes one request may take (pixels x network passes of its quality); more: 413")
     p.add_argument("--runtime", default="keras", choices=["keras", "xla", "eager", "bf16", "onnx"])
+    p.add_argument("--max-seconds", type=float, default=300.0,
+                   help="denoising time one request may take (checked between bands of rows); more: 503")
     p.add_argument("--no-warm-up", action="store_true",
                    help="skip loading and running the models at start-up (/healthz is then ready at once, and "
                         "the first request pays for it)")

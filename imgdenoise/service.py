@@ -52,6 +52,7 @@ class ServiceConfig:
     max_upload_bytes: int = 64 << 20
     max_pixels: int = 64_000_000
     max_work: float = 64.0  # megapixel-passes one request may take (pixels x network passes of its quality)
+    max_seconds: float = 300.0  # denoising time one request may take; checked between bands of rows (503)
     threads: int = 1  # images denoised at the same time by this process
     queue: int = 8  # requests that may wait for a free thread; more get 503 + Retry-After
     queue_timeout: float = 60.0  # seconds a request may wait for a thread before 503
@@ -67,6 +68,7 @@ class ServiceConfig:
                    max_upload_bytes=int(env.get("IMGDENOISE_MAX_UPLOAD_BYTES", 64 << 20)),
                    max_pixels=int(env.get("IMGDENOISE_MAX_PIXELS", 64_000_000)),
                    max_work=float(env.get("IMGDENOISE_MAX_WORK", 64.0)),
+                   max_seconds=float(env.get("IMGDENOISE_MAX_SECONDS", 300.0)),
                    threads=int(env.get("IMGDENOISE_THREADS", 1)),
                    queue=int(env.get("IMGDENOISE_QUEUE", 8)),
                    queue_timeout=float(env.get("IMGDENOISE_QUEUE_TIMEOUT", 60)),
@@ -77,6 +79,7 @@ class ServiceConfig:
     def to_env(self) -> dict[str, str]:
         return {"IMGDENOISE_MODELS": ",".join(self.models), "IMGDENOISE_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
                 "IMGDENOISE_MAX_PIXELS": str(self.max_pixels), "IMGDENOISE_MAX_WORK": str(self.max_work),
+                "IMGDENOISE_MAX_SECONDS": str(self.max_seconds),
                 "IMGDENOISE_THREADS": str(self.threads),
                 "IMGDENOISE_QUEUE": str(self.queue), "IMGDENOISE_QUEUE_TIMEOUT": str(self.queue_timeout),
                 "IMGDENOISE_RUNTIME": self.runtime, "IMGDENOISE_CORS_ORIGINS": ",".join(self.cors_origins),
@@ -154,7 +157,8 @@ class ModelPool:
                                 headers={"Retry-After": self._retry_after()})
         try:
             start = time.perf_counter()
-            result = denoiser.denoise(pixels, sigma, quality=quality, strength=strength)
+            result = _denoise_within(denoiser, pixels, sigma, self.config.max_seconds, quality=quality,
+                                     strength=strength)
             self._recent_seconds = 0.8 * self._recent_seconds + 0.2 * (time.perf_counter() - start)
             return result
         finally:
@@ -190,6 +194,24 @@ def _model_summary(name: str) -> dict:
               if s and s in cards and s not in stems]
     arch = cards[stems[0]]["architecture"]["name"] if stems else name
     return {"name": name, "architecture": arch, "networks": {s: cards[s] for s in stems}}
+
+
+def _denoise_within(denoiser, pixels, sigma, max_seconds: float, **kwargs):
+    """``denoiser.denoise(pixels, sigma, **kwargs)``, given up with 503 once it has run ``max_seconds``
+    (checked after each band of rows; a classical method runs whole)."""
+    import numpy as np
+
+    if not hasattr(denoiser, "denoise_rows"):
+        return denoiser.denoise(pixels, sigma, **kwargs)
+    squeeze = pixels.ndim == 2
+    deadline = time.perf_counter() + max_seconds
+    out = np.empty(pixels.shape if not squeeze else (*pixels.shape, 1), np.float32)
+    for top, rows in denoiser.denoise_rows(pixels, sigma, **kwargs):
+        out[top:top + len(rows)] = rows
+        if time.perf_counter() > deadline and top + len(rows) < len(out):
+            raise HTTPException(503, f"denoising took longer than this service's limit of {max_seconds:g} s; "
+                                     "send a smaller image or ask for a faster quality")
+    return out[..., 0] if squeeze else out
 
 
 def _check_work(denoiser, shape, quality: str, max_work: float):

@@ -411,3 +411,16 @@ def test_denoised_upload_keeps_its_icc_profile(client, clean_and_noisy):
     assert response.status_code == 200
     with PILImage.open(io.BytesIO(response.content)) as im:
         assert im.format == "JPEG" and im.info.get("icc_profile") == profile
+
+
+def test_a_request_over_the_time_limit_gets_503_and_the_next_one_is_served(clean_and_noisy):
+    """The time limit is checked between bands of rows: a tiled image stops after its first band."""
+    app = create_app(ServiceConfig(models=["dncnn"], max_seconds=0.0, warm_up=False))
+    client = TestClient(app)
+    denoiser = app.state.pool.get("dncnn")
+    original = denoiser.denoise_rows
+    denoiser.denoise_rows = lambda *a, **k: original(*a, **{**k, "tile": 32, "overlap": 8})
+    response = post(client, encode_image(clean_and_noisy[1], "PNG"), sigma="25")
+    assert response.status_code == 503 and "longer than this service's limit" in response.json()["detail"]
+    app.state.pool.config.max_seconds = 300.0
+    assert post(client, encode_image(clean_and_noisy[1], "PNG"), sigma="25").status_code == 200
