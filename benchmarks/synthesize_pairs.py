@@ -11,8 +11,14 @@ images (as the trainer holds them out of clean folders) going to a separate vali
     OUT/train/noisy/FOLDER-NAME-dK.png    OUT/train/clean/FOLDER-NAME-dK.png
     OUT/val/noisy/...                     OUT/val/clean/...
 
+The clean image of each pair is the expectation of its noisy image
+(:func:`imgdenoise.noise.expected_clean`), as in real-noise datasets (PolyU, SIDD: the mean of
+hundreds of shots): the bias the camera pipeline gives the noise (clipping, the tone curve) belongs
+to the picture, and a network trained to remove it shifts real photographs' colours.
+
 Whole images, not patches: the network is told the noise level its blind estimator reads on the
-whole noisy image, as it will be at inference. Files already written are kept (resumable).
+whole noisy image, as it will be at inference. Files already written are kept (resumable); a
+missing clean file is made again from its noisy file.
 
 Usage: python benchmarks/synthesize_pairs.py --out data/realistic-pairs [--draws 3] [--workers 2]
          [--train ../shared/datasets/train/BSD432 ...]
@@ -33,13 +39,13 @@ from report import DATASETS  # noqa: E402
 
 from imgdenoise.data import list_images  # noqa: E402
 from imgdenoise.io import read_image, to_channels, write_image  # noqa: E402
-from imgdenoise.noise import realistic_noise  # noqa: E402
+from imgdenoise.noise import expected_clean, realistic_noise  # noqa: E402
 
 FOLDERS = ("train/BSD432", "train/photos", "train/color-small")
 
 
 def jobs(folders, out: Path, draws: int, val_fraction: float) -> list[tuple]:
-    """(clean path, noisy path, clean copy path, seed) for every image and draw not yet written."""
+    """(clean path, noisy path, clean target path, seed) for every image and draw not yet written."""
     todo = []
     for f, folder in enumerate(folders):
         paths = list_images(folder)
@@ -48,19 +54,22 @@ def jobs(folders, out: Path, draws: int, val_fraction: float) -> list[tuple]:
             split = out / ("val" if i >= len(paths) - n_val else "train")
             for k in range(draws):
                 name = f"{Path(folder).name}-{path.stem}-d{k}.png"
-                if not (split / "noisy" / name).exists():
+                if not (split / "noisy" / name).exists() or not (split / "clean" / name).exists():
                     todo.append((path, split / "noisy" / name, split / "clean" / name, (f, i, k)))
     return todo
 
 
 def synthesize(job) -> str:
-    """Write one noisy draw of one clean image, and the clean image beside it."""
+    """Write one noisy draw of one clean image (8-bit, as a camera writes it), and its clean target."""
     path, noisy_path, clean_path, seed = job
     clean = to_channels(read_image(path).pixels, 3)
-    noisy, _ = realistic_noise()(clean[None], np.random.default_rng(seed))
-    if not clean_path.exists():
-        write_image(clean_path, clean)
-    write_image(noisy_path, np.clip(noisy[0], 0.0, 1.0))
+    if noisy_path.exists():
+        noisy = read_image(noisy_path).pixels
+    else:
+        noisy, _ = realistic_noise()(clean[None], np.random.default_rng(seed))
+        noisy = np.round(np.clip(noisy[0], 0.0, 1.0) * 255.0) / 255.0
+        write_image(noisy_path, noisy)
+    write_image(clean_path, expected_clean(clean, noisy), overwrite=True)
     return noisy_path.name
 
 

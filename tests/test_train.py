@@ -102,10 +102,9 @@ def test_paired_training_with_a_level_estimator_records_it_for_blind_use(tmp_pat
     config = _config(tmp_path / "pairs", tmp_path / "run", paired=True, epochs=1, level_estimator="level-coarse")
     run = train(config, verbose=0)
     assert json.loads((run / "best.json").read_text())["level_estimator"] == "level-coarse"
-    from imgdenoise import load_model
-
     from scipy import ndimage
 
+    from imgdenoise import load_model
     from imgdenoise.inference import estimate_image_sigma
 
     denoiser = load_model(run / "best.keras")

@@ -11,7 +11,7 @@ Images are float32 in [0, 1]; sigma and noise levels are on the 0-255 scale.
 ...                                                                    np.random.default_rng(0))
 """
 
-from imgdenoise.noise.base import Compose, NoiseModel, RandomMix, residual_level
+from imgdenoise.noise.base import Compose, NoiseModel, RandomMix, expected_clean, residual_level
 from imgdenoise.noise.camera import Camera, CameraNoise, camera_pipeline, random_camera
 from imgdenoise.noise.estimation import estimate_sigma
 from imgdenoise.noise.gaussian import (
@@ -46,6 +46,7 @@ def training_noise(name: str, sigma=(0.0, 75.0)) -> NoiseModel:
 __all__ = [
     "Camera", "CameraNoise", "Compose", "CrossChannelNoise", "GaussianNoise", "JpegCompression", "NoiseModel",
     "PoissonGaussianNoise", "PoissonNoise", "RandomMix", "SpatiallyCorrelatedNoise", "TRAINING_NOISES",
-    "add_poisson_gaussian_noise", "add_protocol_noise", "camera_pipeline", "estimate_sigma", "protocol_noise",
+    "add_poisson_gaussian_noise", "add_protocol_noise", "camera_pipeline", "estimate_sigma", "expected_clean",
+    "protocol_noise",
     "random_camera", "realistic_noise", "residual_level", "training_noise",
 ]

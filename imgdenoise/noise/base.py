@@ -29,6 +29,36 @@ def residual_level(noisy: np.ndarray, clean: np.ndarray) -> np.ndarray:
     return (diff.reshape(len(diff), -1).std(axis=1) * 255.0).astype(np.float32)
 
 
+def expected_clean(clean: np.ndarray, noisy: np.ndarray, bins: int = 64, min_count: int = 32) -> np.ndarray:
+    """The clean image as real-noise datasets define it: the expectation of the noisy image.
+
+    PolyU and SIDD take the mean of hundreds of shots as the clean image, so the bias a camera's
+    processing gives its noise (clipping at black and white, the tone curve's curvature: the mean
+    of the processed noisy values is not the processed clean value) is part of their clean images.
+    A network trained to return the noise-free synthetic image learns to remove that bias too: a
+    colour and brightness shift on real photographs. This returns ``clean`` plus, for each channel,
+    the mean of ``noisy - clean`` over the pixels of similar clean value (``bins`` levels; levels
+    with fewer than ``min_count`` pixels are interpolated from their neighbours).
+
+    ``clean``, ``noisy``: (H, W, C) float in [0, 1]; returns (H, W, C) float32 in [0, 1].
+    """
+    clean = np.asarray(clean, np.float32)
+    residual = np.asarray(noisy, np.float32) - clean
+    out = np.empty_like(clean)
+    for c in range(clean.shape[-1]):
+        level = np.minimum((clean[..., c] * bins).astype(np.int64), bins - 1)
+        count = np.bincount(level.ravel(), minlength=bins)
+        total = np.bincount(level.ravel(), weights=residual[..., c].ravel(), minlength=bins)
+        known = count >= min_count
+        if not known.any():
+            out[..., c] = clean[..., c]
+            continue
+        centres = np.arange(bins)
+        bias = np.interp(centres, centres[known], total[known] / count[known])
+        out[..., c] = clean[..., c] + bias[level].astype(np.float32)
+    return np.clip(out, 0.0, 1.0)
+
+
 def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
     """One draw, uniform in log between ``low`` and ``high`` (both > 0)."""
     return float(np.exp(rng.uniform(np.log(low), np.log(high))))
