@@ -12,12 +12,15 @@ classical estimator reads almost none of it. So the estimator learns the sigma t
    grid point and its neighbours, in log sigma). Cached in ``--cache``.
 2. ``--coarse`` (the shipped ``level-coarse``): the classical estimator on 2x2-averaged patches, mapped
    to the targets by a power law fitted in log-log on the training patches (least squares), checked on
-   the held-out ones; written as a card (``--card``).
+   the held-out ones; written as a card (``--card``). With ``--target std`` (the shipped ``level-std``,
+   what the real-photo U-Net is told) the same reading is mapped to each patch's noise standard deviation
+   (of noisy - clean) instead: a level that means the noise's size, as reported to users.
 3. otherwise: the ``level`` network (:mod:`imgdenoise.models.level`) on those patches (random flips and
    rotations), log-L1 loss, Adam with cosine decay; the weights of the lowest validation loss are kept.
 
 No test set and no real pair is used. Usage:
   python benchmarks/train_level_equivalent.py --coarse [--card imgdenoise/weights/level-coarse.json]
+  python benchmarks/train_level_equivalent.py --coarse --target std --card imgdenoise/weights/level-std.json
   python benchmarks/train_level_equivalent.py [--train DIR ...] [--patches 2000] [--out runs/level-real]
 """
 
@@ -170,33 +173,42 @@ def train_estimator(data, args, run: Path):
     print(f"validation: median |log error| {np.median(error):.3f} ({len(predicted)} held-out patches)")
 
 
+PREDICTS = {
+    "equivalent": "the Gaussian-equivalent sigma (0-255) of an image's noise: the sigma at which the shipped "
+                  "Gaussian colour U-Net (unet-color, one pass) restores it best",
+    "std": "the standard deviation (0-255) of an image's noise (noisy - clean), camera noise included",
+}
+TARGETS = {"equivalent": "PSNR-best sigma on the grid " + str(GRID.tolist()) + " + parabola",
+           "std": "each patch's noise standard deviation (noisy - clean)"}
+
+
 def calibrate_coarse(data, args, card_path: Path, factor: int = 2):
-    """Fit ``log(target) = a + b log(reading)`` for :class:`imgdenoise.estimator.CoarseEstimator`."""
+    """Fit ``log(target) = a + b log(reading)`` for :class:`imgdenoise.estimator.CoarseEstimator`; the
+    target is the Gaussian-equivalent sigma or the noise's standard deviation (``args.target``)."""
     from imgdenoise.estimator import MIN_READING, CoarseEstimator
 
     def readings(split):
         return np.array([max(CoarseEstimator.reading(x.astype(np.float32), factor), MIN_READING)
                          for x in data[f"{split}_noisy"]])
 
+    key = "target" if args.target == "equivalent" else "std"
     train_r, val_r = readings("train"), readings("val")
-    b, a = np.polyfit(np.log(train_r), np.log(data["train_target"]), 1)
+    b, a = np.polyfit(np.log(train_r), np.log(data[f"train_{key}"]), 1)
     card = {"architecture": {"name": "classical-coarse", "channels": 3}, "task": "noise-level",
             "kind": "calibrated-classical", "factor": factor, "a": float(a), "b": float(b), "channels": 3,
-            "predicts": "the Gaussian-equivalent sigma (0-255) of an image's noise: the sigma at which the shipped "
-                        "Gaussian colour U-Net (unet-color, one pass) restores it best",
+            "predicts": PREDICTS[args.target],
             "training": {"data": [str(f) for f in args.train], "patches": int(len(train_r)),
                          "patch_size": args.size, "noise": "realistic (imgdenoise.noise.realistic_noise); a fifth "
-                         "white Gaussian, sigma 1-40", "targets": f"PSNR-best sigma on the grid {GRID.tolist()} + "
-                         "parabola", "fit": "least squares of log(target) on log(reading)",
+                         "white Gaussian, sigma 1-40", "targets": TARGETS[args.target], "fit": "least squares of log(target) on log(reading)",
                          "command": "python benchmarks/train_level_equivalent.py " + " ".join(sys.argv[1:])
                          + " (after the run that labelled the cached patches, --bf16)"}}
     for split, r in (("train", train_r), ("val", val_r)):
-        error = np.abs(a + b * np.log(r) - np.log(data[f"{split}_target"]))
+        error = np.abs(a + b * np.log(r) - np.log(data[f"{split}_{key}"]))
         card.setdefault("validation" if split == "val" else "fit_error", {}).update(
             {"patches": int(len(r)), "median_abs_log_error": float(np.median(error)),
              "mean_abs_log_error": float(np.mean(error))})
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    print(f"wrote {card_path}: sigma = {np.exp(a):.3f} * reading ^ {b:.3f}; held-out median |log error| "
+    print(f"wrote {card_path}: level = {np.exp(a):.3f} * reading ^ {b:.3f}; held-out median |log error| "
           f"{card['validation']['median_abs_log_error']:.3f}")
 
 
@@ -214,6 +226,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(ROOT / "runs" / "level-real"))
     parser.add_argument("--coarse", action="store_true", help="fit the calibrated coarse classical estimator")
+    parser.add_argument("--target", choices=sorted(PREDICTS), default="equivalent",
+                        help="--coarse: what the reading is mapped to (default: the Gaussian-equivalent sigma)")
     parser.add_argument("--card", default=str(ROOT / "imgdenoise" / "weights" / "level-coarse.json"))
     args = parser.parse_args()
     cache = Path(args.cache)
