@@ -7,6 +7,8 @@ report with it, and never fit weights to it.
 Rows (all blind unless labelled oracle; every method sees the identical inputs):
 - the default command (`imgdenoise denoise photo.jpg -o out.png`: no sigma);
 - the Gaussian U-Net (`unet`) blind, with the classical estimator;
+- the Gaussian U-Net told the Gaussian-equivalent sigma `level-coarse` reads (the default before the
+  real-photo U-Net);
 - the Gaussian U-Net at the one sigma best for all images together (an oracle: chosen on the pairs);
 - the Gaussian U-Net at each image's best sigma (a per-image oracle);
 - CBM3D with the estimated sigma, and with each image's true noise level (oracle: the residual's
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DATASETS, ROOT, machine, today, update_section  # noqa: E402
 
 from imgdenoise import load_model  # noqa: E402
+from imgdenoise.estimator import load_level_estimator  # noqa: E402
 from imgdenoise.evaluate import evaluate_paired, load_pairs  # noqa: E402
 
 SWEEP = (4, 6, 8, 10, 12, 14, 16, 20)
@@ -135,6 +138,11 @@ def main():
         unet = load_model("unet")
         rows.append(evaluate_paired(unet, pairs, method="Gaussian U-Net, blind", dataset=""))
         levels.append(level_error(unet, pairs, truth, "Gaussian U-Net (classical estimator)"))
+        equivalent = load_model("unet")
+        equivalent.estimator = load_level_estimator("level-coarse")
+        rows.append(evaluate_paired(equivalent, pairs, method="Gaussian U-Net told the Gaussian-equivalent sigma "
+                                    "(level-coarse)", dataset=""))
+        levels.append(level_error(equivalent, pairs, truth, "Gaussian U-Net (level-coarse)"))
         rows += sweep(unet, pairs, "Gaussian U-Net")
         if not args.no_bm3d:
             bm3d = load_model("bm3d")

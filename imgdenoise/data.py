@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from imgdenoise.inference import estimate_image_sigma
-from imgdenoise.io import is_image_file, read_image, to_channels
+from imgdenoise.io import EXTENSIONS, is_image_file, read_image, to_channels
 from imgdenoise.noise import GaussianNoise
 from imgdenoise.transforms import dihedral
 
@@ -29,7 +29,7 @@ def list_images(folder) -> list[Path]:
         raise FileNotFoundError(f"{folder}: no such folder")
     files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_file(p))
     if not files:
-        raise ValueError(f"{folder}: no image files (png, jpg, bmp, tif) found")
+        raise ValueError(f"{folder}: no image files ({', '.join(sorted(EXTENSIONS))}) found")
     return files
 
 

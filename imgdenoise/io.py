@@ -23,7 +23,15 @@ import tifffile
 from PIL import Image as PILImage
 from PIL import ImageOps
 
-EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
+EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
+              ".webp": "WEBP"}
+ALPHA_FORMATS = ("PNG", "TIFF", "WEBP")  # formats that hold an alpha channel
+METADATA_FORMATS = ("PNG", "JPEG", "WEBP")  # formats Pillow writes ICC and EXIF into (TIFF: ICC, by tifffile)
+
+
+def format_bit_depth(fmt: str, bit_depth: int) -> int:
+    """The nearest bit depth ``fmt`` holds to ``bit_depth``: JPEG, BMP and WebP 8; PNG 8 or 16; TIFF any."""
+    return {"PNG": min(bit_depth, 16), "TIFF": bit_depth}.get(fmt, 8)
 DEFAULT_MAX_PIXELS = 400_000_000  # refuse larger images before decoding (decompression bombs)
 
 
@@ -228,7 +236,9 @@ SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"BM": "BMP"
 
 
 def sniff_format(data: bytes) -> str | None:
-    """Format of an encoded image from its first bytes (PNG, JPEG, BMP, TIFF), or None."""
+    """Format of an encoded image from its first bytes (PNG, JPEG, BMP, TIFF, WebP), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
     return next((fmt for magic, fmt in SIGNATURES.items() if data.startswith(magic)), None)
 
 
@@ -261,7 +271,7 @@ def decode_image(data: bytes, name: str = "upload", *, max_pixels: int = DEFAULT
         raise ImageReadError(f"{name}: file is empty")
     fmt = sniff_format(data)
     if fmt is None:
-        raise ImageReadError(f"{name}: not a PNG, JPEG, BMP or TIFF image")
+        raise ImageReadError(f"{name}: not a PNG, JPEG, BMP, TIFF or WebP image")
     image = _decode(io.BytesIO(data), fmt, name, max_pixels, native)
     image.path = None
     return image
@@ -329,7 +339,7 @@ def _quantise(array: np.ndarray, bit_depth: int) -> np.ndarray:
 def _encode(target, fmt: str, array: np.ndarray, bit_depth: int, quality: int, metadata: dict | None = None):
     """Write integer ``array`` (H, W, C) to ``target``, a path or a binary file (PNG, JPEG, BMP;
     TIFF: :func:`_write_tiff_tiles`), with ``metadata`` (see :func:`write_image`) where the format holds it."""
-    metadata = {k: v for k, v in (metadata or {}).items() if v and fmt in ("PNG", "JPEG")}
+    metadata = {k: v for k, v in (metadata or {}).items() if v and fmt in METADATA_FORMATS}
     if fmt == "PNG" and bit_depth == 16:
         height, width, planes = array.shape
         writer = png.Writer(width, height, greyscale=planes <= 2, alpha=planes in (2, 4), bitdepth=16)
@@ -346,6 +356,9 @@ def _encode(target, fmt: str, array: np.ndarray, bit_depth: int, quality: int, m
         if fmt == "JPEG":
             im = im.convert("RGB" if array.shape[-1] >= 3 else "L")
             im.save(target, format="JPEG", quality=quality, **metadata)
+        elif fmt == "WEBP":  # WebP is RGB(A) only
+            im = im.convert("RGBA" if array.shape[-1] in (2, 4) else "RGB")
+            im.save(target, format="WEBP", quality=quality, **metadata)
         else:
             im.save(target, format=fmt, **metadata)
 
@@ -375,10 +388,10 @@ def write_image(path, pixels: np.ndarray, *, bit_depth: int = 8, alpha: np.ndarr
     """Write ``pixels (H, W, C)`` in [0, 1] to ``path`` atomically.
 
     ``bit_depth`` 8, 16 or 32 (float, TIFF only); formats that cannot hold it
-    (JPEG, BMP: 8 bit; PNG: 8/16) get the nearest depth they can. ``alpha``
-    (H, W, 1) is appended unchanged where the format has alpha (PNG, TIFF).
-    ``metadata`` (an :class:`Image`'s): the ICC profile is kept in PNG, JPEG and TIFF, the EXIF in
-    PNG and JPEG; BMP holds neither.
+    (JPEG, BMP, WebP: 8 bit; PNG: 8/16) get the nearest depth they can (:func:`format_bit_depth`).
+    ``alpha`` (H, W, 1) is appended unchanged where the format has alpha (PNG, TIFF, WebP).
+    ``metadata`` (an :class:`Image`'s): the ICC profile is kept in PNG, JPEG, WebP and TIFF, the EXIF
+    in PNG, JPEG and WebP; BMP holds neither. JPEG and WebP are written at ``quality``.
     Refuses to replace an existing file unless ``overwrite``.
     """
     pixels = np.asarray(pixels)
@@ -406,8 +419,8 @@ def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarra
     height, width, channels = shape
     if channels not in (1, 3):
         raise ValueError(f"{path}: expected pixels of shape (H, W, 1|3), got {tuple(shape)}")
-    depth = {"JPEG": 8, "BMP": 8, "PNG": min(bit_depth, 16), "TIFF": bit_depth}[fmt]
-    with_alpha = alpha is not None and fmt in ("PNG", "TIFF")
+    depth = format_bit_depth(fmt, bit_depth)
+    with_alpha = alpha is not None and fmt in ALPHA_FORMATS
     planes = channels + with_alpha
 
     def quantised():
@@ -461,12 +474,12 @@ def atomic_target(path: Path):
 
 def encode_image(pixels: np.ndarray, fmt: str, *, bit_depth: int = 8, alpha: np.ndarray | None = None,
                  quality: int = 95, metadata: dict | None = None) -> bytes:
-    """Encode ``pixels (H, W, C)`` in [0, 1] as ``fmt`` (PNG, JPEG, BMP, TIFF) bytes, as
+    """Encode ``pixels (H, W, C)`` in [0, 1] as ``fmt`` (PNG, JPEG, BMP, TIFF, WEBP) bytes, as
     :func:`write_image` would write them."""
     pixels = np.asarray(pixels)
     pixels = pixels[..., None] if pixels.ndim == 2 else pixels
-    depth = {"JPEG": 8, "BMP": 8, "PNG": min(bit_depth, 16), "TIFF": bit_depth}[fmt]
-    if alpha is not None and fmt in ("PNG", "TIFF"):
+    depth = format_bit_depth(fmt, bit_depth)
+    if alpha is not None and fmt in ALPHA_FORMATS:
         pixels = np.concatenate([pixels, np.asarray(alpha, np.float32).reshape(*pixels.shape[:2], 1)], axis=-1)
     array = _quantise(pixels, depth)
     buffer = io.BytesIO()

@@ -77,6 +77,7 @@ def cases() -> list[Case]:
     good_png = _pil_bytes(PILImage.fromarray(gray8), "PNG")
     good_jpeg = _pil_bytes(PILImage.fromarray(rgb8), "JPEG", quality=90)
     good_tiff = _tiff_bytes(rgb8, photometric="rgb")
+    good_webp = _pil_bytes(PILImage.fromarray(rgb8), "WEBP", quality=90)
     flipped_png = bytearray(good_png)
     flipped_png[len(flipped_png) // 2] ^= 0xFF  # a bit flip inside the compressed data
     garbage_tiff = b"II*\x00" + struct.pack("<I", 8) + bytes(rng.integers(0, 256, 200, dtype=np.uint8))
@@ -149,6 +150,8 @@ def cases() -> list[Case]:
              "ok", equals(np.swapaxes(gray8, 0, 1)[:, ::-1].astype(float), 255)),
         Case("int16.tif", _tiff_bytes((gray16.astype(np.int32) - 32768).astype(np.int16)),
              "signed 16-bit pixels are not supported", http_status=415),
+        Case("truncated.webp", good_webp[: len(good_webp) // 2], "cannot decode WEBP", http_status=415),
+        Case("good.webp", good_webp, "ok", shape_is((24, 32, 3), 8)),
         # Content that must not be dropped silently (issue 16, item 11)
         Case("pages.tif", _tiff_pages((gray8, {}), (gray8, {})), "multi-page TIFF", http_status=415),
         Case("thumbnail.tif", _tiff_pages((rgb8, {"photometric": "rgb"}),

@@ -148,7 +148,7 @@ def test_bad_input_corpus_from_files(tmp_path, case):
 @pytest.mark.parametrize("case", corpus.cases(), ids=lambda c: c.name)
 def test_bad_input_corpus_from_memory(case):
     if case.name == "text.png":
-        expected = "not a PNG, JPEG, BMP or TIFF"  # in memory the content decides the format, not the name
+        expected = "not a PNG, JPEG, BMP, TIFF or WebP"  # in memory the content decides the format, not the name
     else:
         expected = case.outcome
     if expected == "ok":
@@ -301,3 +301,21 @@ def test_denoising_a_file_keeps_its_icc_profile(tmp_path, rgb_image):
     assert main(["denoise", str(tmp_path / "in.jpg"), "-o", str(tmp_path / "out.jpg"), "--model", "seed"]) == 0
     with PILImage.open(tmp_path / "out.jpg") as im:
         assert im.info.get("icc_profile") == _srgb_profile() and im.getexif()[0x010F] == "TestCam"
+
+
+def test_webp_is_read_and_written_with_alpha_and_icc(tmp_path, rgb_image):
+    alpha = np.tile(np.linspace(0, 1, rgb_image.shape[1], dtype=np.float32), (rgb_image.shape[0], 1))[..., None]
+    metadata = {"icc_profile": _srgb_profile()}
+    path = write_image(tmp_path / "a.webp", rgb_image, alpha=alpha, quality=100, metadata=metadata)
+    assert path.read_bytes()[8:12] == b"WEBP"
+    image = read_image(path)
+    assert image.format == "WEBP" and image.bit_depth == 8 and image.metadata["icc_profile"] == _srgb_profile()
+    assert np.abs(image.pixels - rgb_image).mean() < 0.02  # lossy at quality 100: close, not exact
+    np.testing.assert_allclose(image.alpha, alpha, atol=2 / 255)
+    assert decode_image(path.read_bytes()).format == "WEBP"  # in memory, from its content
+
+
+def test_gray_webp_comes_back_gray(tmp_path, gray_image):
+    image = read_image(write_image(tmp_path / "g.webp", gray_image, quality=100))
+    assert image.pixels.shape[-1] in (1, 3)
+    assert np.abs(to_channels(image.pixels, 1) - gray_image).mean() < 0.02

@@ -1,5 +1,6 @@
 """The web service: API through FastAPI's test client, a real uvicorn process, and the page in Chromium."""
 
+import io
 import os
 import re
 import shutil
@@ -117,7 +118,7 @@ def test_format_and_bit_depth_follow_the_input_unless_asked(client, clean_and_no
     ({"quality": "max"}, None, 400, "quality must be one of fast, standard, best"),
     ({"strength": "much"}, None, 400, "strength must be a number"),
     ({"strength": "9"}, None, 400, "strength must be within [0, 4]"),
-    ({}, b"this is not an image", 415, "not a PNG, JPEG, BMP or TIFF"),
+    ({}, b"this is not an image", 415, "not a PNG, JPEG, BMP, TIFF or WebP"),
     ({}, b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 415, "cannot decode"),
     ({}, b"", 415, "empty"),
 ])
@@ -289,14 +290,14 @@ def test_full_queue_turns_requests_away_with_503_and_retry_after(clean_and_noisy
     app = create_app(ServiceConfig(models=["seed"], threads=1, queue=0, warm_up=False))
     pool = app.state.pool
     entered, release = threading.Event(), threading.Event()
-    original = pool.get("seed").denoise
+    original = pool.get("seed").denoise_rows
 
-    def slow_denoise(pixels, sigma=None, **kwargs):
+    def slow_denoise_rows(pixels, sigma=None, **kwargs):
         entered.set()
         release.wait(30)
-        return original(pixels, sigma, **kwargs)
+        yield from original(pixels, sigma, **kwargs)
 
-    pool.get("seed").denoise = slow_denoise
+    pool.get("seed").denoise_rows = slow_denoise_rows
     body = encode_image(clean_and_noisy[1], "PNG")
     with TestClient(app) as client:
         first = threading.Thread(target=lambda: post(client, body))
@@ -324,7 +325,7 @@ def test_bad_input_corpus_through_the_service(client, case):
     response = post(client, case.data, name=case.name, sigma="20", model="seed")
     assert response.status_code == case.http_status, response.text[:300]
     if case.outcome != "ok":
-        expected = "not a PNG, JPEG, BMP or TIFF" if case.name == "text.png" else case.outcome
+        expected = "not a PNG, JPEG, BMP, TIFF or WebP" if case.name == "text.png" else case.outcome
         assert expected in response.json()["detail"] and case.name in response.json()["detail"]
 
 
@@ -398,8 +399,6 @@ def test_two_image_parts_are_refused(client, clean_and_noisy):
 
 
 def test_denoised_upload_keeps_its_icc_profile(client, clean_and_noisy):
-    import io
-
     from PIL import Image as PILImage
     from PIL import ImageCms
 
@@ -424,3 +423,15 @@ def test_a_request_over_the_time_limit_gets_503_and_the_next_one_is_served(clean
     assert response.status_code == 503 and "longer than this service's limit" in response.json()["detail"]
     app.state.pool.config.max_seconds = 300.0
     assert post(client, encode_image(clean_and_noisy[1], "PNG"), sigma="25").status_code == 200
+
+
+def test_webp_in_and_out(client, clean_and_noisy):
+    from PIL import Image as PILImage
+
+    webp = io.BytesIO()
+    PILImage.fromarray((clean_and_noisy[1][..., 0] * 255).astype(np.uint8)).save(webp, "WEBP", lossless=True)
+    response = post(client, webp.getvalue(), name="photo.webp", sigma="25")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/webp"
+    assert 'photo-denoised.webp' in response.headers["content-disposition"]
+    as_webp = post(client, encode_image(clean_and_noisy[1], "PNG"), sigma="25", format="webp")
+    assert as_webp.headers["content-type"] == "image/webp" and decode_image(as_webp.content).format == "WEBP"

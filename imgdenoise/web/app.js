@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { file: null, beforeUrl: null, afterUrl: null };
-const BROWSER_VIEWABLE = ["image/png", "image/jpeg", "image/bmp"];
+const BROWSER_VIEWABLE = ["image/png", "image/jpeg", "image/bmp", "image/webp"];
 
 function setStatus(text, isError = false) {
   $("status").textContent = text;
