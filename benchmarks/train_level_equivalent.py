@@ -199,7 +199,8 @@ def calibrate_coarse(data, args, card_path: Path, factor: int = 2):
             "predicts": PREDICTS[args.target],
             "training": {"data": [str(f) for f in args.train], "patches": int(len(train_r)),
                          "patch_size": args.size, "noise": "realistic (imgdenoise.noise.realistic_noise); a fifth "
-                         "white Gaussian, sigma 1-40", "targets": TARGETS[args.target], "fit": "least squares of log(target) on log(reading)",
+                         "white Gaussian, sigma 1-40", "targets": TARGETS[args.target],
+                         "fit": "least squares of log(target) on log(reading)",
                          "command": "python benchmarks/train_level_equivalent.py " + " ".join(sys.argv[1:])
                          + " (after the run that labelled the cached patches, --bf16)"}}
     for split, r in (("train", train_r), ("val", val_r)):
