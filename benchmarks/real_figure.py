@@ -1,5 +1,6 @@
-"""Before/after figure of real photographs at 100%: the noisy input, the Gaussian U-Net blind (what the
-default command did before the real-photo model) and the default command now, crop by crop.
+"""Before/after figure of real photographs at 100%: the noisy input, the Gaussian U-Net told the
+Gaussian-equivalent sigma ``level-coarse`` reads (the default before the real-photo U-Net) and the
+default command now, crop by crop.
 
 The photographs are real camera output that the project may redistribute: scikit-image's sample
 photographs (shipped with the dependency) and any files given with ``--image PATH:TOP:LEFT``
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import ROOT  # noqa: E402
 
 from imgdenoise import load_model  # noqa: E402
+from imgdenoise.estimator import load_level_estimator  # noqa: E402
 from imgdenoise.io import read_image, write_image  # noqa: E402
 
 # scikit-image's sample photographs (real camera images; see skimage/data/README.txt for their
@@ -82,12 +84,13 @@ def main():
     args = parser.parse_args()
     specs = list(SKIMAGE_CROPS) + [(p, int(t), int(left)) for p, t, left in (s.rsplit(":", 2) for s in args.image)]
     default, gaussian = load_model("default"), load_model("unet")
+    gaussian.estimator = load_level_estimator("level-coarse")
     rows = []
     for name, image, at in photographs(specs):
         before, after = gaussian.noise_level(image), default.noise_level(image)
         panels = [("input (100%)", crop(image, at, args.size)),
-                  (f"Gaussian U-Net blind, sigma {before:.1f}", crop(gaussian.denoise(image, before), at, args.size)),
-                  (f"default command, sigma {after:.1f}", crop(default.denoise(image, after), at, args.size))]
+                  (f"Gaussian U-Net, level-coarse {before:.1f}", crop(gaussian.denoise(image, before), at, args.size)),
+                  (f"default command, level {after:.1f}", crop(default.denoise(image), at, args.size))]
         rows.append((name, panels))
         if args.save_crops:
             for title, image in panels:
