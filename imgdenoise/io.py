@@ -24,14 +24,15 @@ from PIL import Image as PILImage
 from PIL import ImageOps
 
 EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
-              ".webp": "WEBP"}
-ALPHA_FORMATS = ("PNG", "TIFF", "WEBP")  # formats that hold an alpha channel
-METADATA_FORMATS = ("PNG", "JPEG", "WEBP")  # formats Pillow writes ICC and EXIF into (TIFF: ICC, by tifffile)
+              ".webp": "WEBP", ".heic": "HEIF", ".heif": "HEIF"}
+ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "HEIF")  # formats that hold an alpha channel
+METADATA_FORMATS = ("PNG", "JPEG", "WEBP", "HEIF")  # formats Pillow writes ICC and EXIF into (TIFF: ICC, by tifffile)
 
 
 def format_bit_depth(fmt: str, bit_depth: int) -> int:
-    """The nearest bit depth ``fmt`` holds to ``bit_depth``: JPEG, BMP and WebP 8; PNG 8 or 16; TIFF any."""
-    return {"PNG": min(bit_depth, 16), "TIFF": bit_depth}.get(fmt, 8)
+    """The nearest bit depth ``fmt`` holds to ``bit_depth``: JPEG, BMP and WebP 8; PNG 8 or 16 (HEIF: 8, or 16
+    held as 10-bit); TIFF any."""
+    return {"PNG": min(bit_depth, 16), "HEIF": min(bit_depth, 16), "TIFF": bit_depth}.get(fmt, 8)
 DEFAULT_MAX_PIXELS = 400_000_000  # refuse larger images before decoding (decompression bombs)
 
 
@@ -211,6 +212,16 @@ def _drop_extra_samples(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _read_heif(f, name, max_pixels) -> np.ndarray:
+    """A HEIF/HEIC (phones' format) through pillow-heif: 8-bit, or 10/12-bit as uint16 (scaled to the
+    16-bit range); its rotation and mirroring are applied by the decoder."""
+    import pillow_heif
+
+    heif = pillow_heif.open_heif(f, convert_hdr_to_8bit=False)
+    _check_size(*heif.size, name, max_pixels)
+    return np.asarray(heif)
+
+
 def _read_pil(f, name, max_pixels) -> np.ndarray:
     with PILImage.open(f) as im:
         _check_size(im.width, im.height, name, max_pixels)
@@ -235,10 +246,15 @@ SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"BM": "BMP"
               b"MM\x00*": "TIFF"}
 
 
+HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+
+
 def sniff_format(data: bytes) -> str | None:
-    """Format of an encoded image from its first bytes (PNG, JPEG, BMP, TIFF, WebP), or None."""
+    """Format of an encoded image from its first bytes (PNG, JPEG, BMP, TIFF, WebP, HEIF), or None."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        return "HEIF"
     return next((fmt for magic, fmt in SIGNATURES.items() if data.startswith(magic)), None)
 
 
@@ -271,7 +287,7 @@ def decode_image(data: bytes, name: str = "upload", *, max_pixels: int = DEFAULT
         raise ImageReadError(f"{name}: file is empty")
     fmt = sniff_format(data)
     if fmt is None:
-        raise ImageReadError(f"{name}: not a PNG, JPEG, BMP, TIFF or WebP image")
+        raise ImageReadError(f"{name}: not a PNG, JPEG, BMP, TIFF, WebP or HEIF image")
     image = _decode(io.BytesIO(data), fmt, name, max_pixels, native)
     image.path = None
     return image
@@ -282,6 +298,8 @@ def _decode(f, fmt: str, name: str, max_pixels: int, native: bool) -> Image:
     try:
         if fmt == "TIFF":
             array = _read_tiff(f, name, max_pixels)
+        elif fmt == "HEIF":
+            array = _read_heif(f, name, max_pixels)
         elif fmt == "PNG" and _png_bit_depth(f) == 16:
             array = _read_png16(f, name, max_pixels)
         else:
@@ -312,6 +330,11 @@ def _read_metadata(f, fmt: str) -> dict:
                 tag = tif.pages[0].tags.get(34675)  # InterColorProfile
                 if tag is not None:
                     metadata["icc_profile"] = bytes(tag.value)
+        elif fmt == "HEIF":
+            import pillow_heif
+
+            info = pillow_heif.open_heif(f).info
+            metadata.update({k: bytes(info[k]) for k in ("icc_profile", "exif") if info.get(k)})
         else:
             with PILImage.open(f) as im:
                 if im.info.get("icc_profile"):
@@ -340,7 +363,9 @@ def _encode(target, fmt: str, array: np.ndarray, bit_depth: int, quality: int, m
     """Write integer ``array`` (H, W, C) to ``target``, a path or a binary file (PNG, JPEG, BMP;
     TIFF: :func:`_write_tiff_tiles`), with ``metadata`` (see :func:`write_image`) where the format holds it."""
     metadata = {k: v for k, v in (metadata or {}).items() if v and fmt in METADATA_FORMATS}
-    if fmt == "PNG" and bit_depth == 16:
+    if fmt == "HEIF":
+        _encode_heif(target, array, quality, metadata)
+    elif fmt == "PNG" and bit_depth == 16:
         height, width, planes = array.shape
         writer = png.Writer(width, height, greyscale=planes <= 2, alpha=planes in (2, 4), bitdepth=16)
         buffer = io.BytesIO()
@@ -361,6 +386,20 @@ def _encode(target, fmt: str, array: np.ndarray, bit_depth: int, quality: int, m
             im.save(target, format="WEBP", quality=quality, **metadata)
         else:
             im.save(target, format=fmt, **metadata)
+
+
+def _encode_heif(target, array: np.ndarray, quality: int, metadata: dict):
+    """HEIC through pillow-heif's HEVC encoder: 8-bit, or 10-bit from 16-bit pixels; gray, RGB, RGBA."""
+    import pillow_heif
+
+    height, width, planes = array.shape
+    if planes == 2:  # HEIF has no gray + alpha: RGBA
+        array = np.concatenate([np.repeat(array[..., :1], 3, axis=-1), array[..., 1:]], axis=-1)
+        planes = 4
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}[planes] + (";16" if array.dtype == np.uint16 else "")
+    data = array[..., 0] if planes == 1 else array
+    heif = pillow_heif.from_bytes(mode=mode, size=(width, height), data=np.ascontiguousarray(data).tobytes())
+    heif.save(target, quality=quality, **metadata)
 
 
 EXIF_HEADER = b"Exif\x00\x00"

@@ -4,7 +4,7 @@
 
 Endpoints:
     POST /v1/denoise   multipart ``image`` (+ ``sigma``: number 0-255 or ``auto``; ``model``;
-                       ``format``: ``same`` or png/jpeg/tiff/bmp/webp) -> the denoised image, in the
+                       ``format``: ``same`` or png/jpeg/tiff/bmp/webp/heic) -> the denoised image, in the
                        input's format and bit depth by default; headers ``X-Sigma``,
                        ``X-Sigma-Source`` (given, estimated, or not used by
                        a model that is not noise-conditional), ``X-Model``, ``X-Processing-Seconds``
@@ -39,10 +39,10 @@ from imgdenoise.inference import DEFAULT_QUALITY, QUALITIES
 
 WEB_DIR = Path(__file__).parent / "web"
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp", "TIFF": "image/tiff",
-               "WEBP": "image/webp"}
-SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "BMP": ".bmp", "TIFF": ".tif", "WEBP": ".webp"}
+               "WEBP": "image/webp", "HEIF": "image/heic"}
+SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "BMP": ".bmp", "TIFF": ".tif", "WEBP": ".webp", "HEIF": ".heic"}
 OUTPUT_FORMATS = {"same": None, "png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "tiff": "TIFF", "tif": "TIFF",
-                  "bmp": "BMP", "webp": "WEBP"}
+                  "bmp": "BMP", "webp": "WEBP", "heic": "HEIF", "heif": "HEIF"}
 
 
 @dataclass
@@ -357,10 +357,10 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         return {"default": config.models[0], "models": [_model_summary(name) for name in config.models]}
 
     @app.post("/v1/denoise")
-    def denoise(image: list[UploadFile] = File(..., description="one PNG, JPEG, BMP, TIFF or WebP; 8 or 16 bit"),
+    def denoise(image: list[UploadFile] = File(..., description="one PNG, JPEG, BMP, TIFF, WebP or HEIC; 8 or 16 bit"),
                 sigma: str = Form("auto", description="noise level 0-255, or 'auto' to estimate it"),
                 model: str | None = Form(None, description="one of GET /v1/models (default: the first)"),
-                format: str = Form("same", description="same, png, jpeg, tiff, bmp or webp"),
+                format: str = Form("same", description="same, png, jpeg, tiff, bmp, webp or heic"),
                 quality: str = Form(DEFAULT_QUALITY, description="network passes: fast (one), standard "
                                     "(two, fused; the default) or best (x8 of standard)"),
                 strength: str = Form("1", description="how much noise to remove: 0 returns the input, 1 the "
@@ -373,7 +373,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         quality = _parse_quality(quality)
         strength = _parse_strength(strength)
         if format.lower() not in OUTPUT_FORMATS:
-            raise HTTPException(400, f"format must be same, png, jpeg, tiff, bmp or webp, got {format!r}")
+            raise HTTPException(400, f"format must be same, png, jpeg, tiff, bmp, webp or heic, got {format!r}")
         denoiser = pool.get(model)
         with pool.admission():
             return _denoise_upload(pool, denoiser, image, used_sigma, OUTPUT_FORMATS[format.lower()], start, quality,

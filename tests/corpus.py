@@ -60,6 +60,14 @@ def _tiff_bytes(array: np.ndarray, **kwargs) -> bytes:
     return buffer.getvalue()
 
 
+def _heic_bytes(array: np.ndarray) -> bytes:
+    import pillow_heif
+
+    buffer = io.BytesIO()
+    pillow_heif.from_bytes(mode="RGB", size=array.shape[1::-1], data=array.tobytes()).save(buffer, quality=90)
+    return buffer.getvalue()
+
+
 def _tiff_pages(*pages: tuple[np.ndarray, dict]) -> bytes:
     """A TIFF with one IFD per ``(array, options)`` (e.g. ``subfiletype=1``: a reduced-size thumbnail)."""
     buffer = io.BytesIO()
@@ -78,6 +86,7 @@ def cases() -> list[Case]:
     good_jpeg = _pil_bytes(PILImage.fromarray(rgb8), "JPEG", quality=90)
     good_tiff = _tiff_bytes(rgb8, photometric="rgb")
     good_webp = _pil_bytes(PILImage.fromarray(rgb8), "WEBP", quality=90)
+    good_heic = _heic_bytes(rgb8)
     flipped_png = bytearray(good_png)
     flipped_png[len(flipped_png) // 2] ^= 0xFF  # a bit flip inside the compressed data
     garbage_tiff = b"II*\x00" + struct.pack("<I", 8) + bytes(rng.integers(0, 256, 200, dtype=np.uint8))
@@ -150,6 +159,8 @@ def cases() -> list[Case]:
              "ok", equals(np.swapaxes(gray8, 0, 1)[:, ::-1].astype(float), 255)),
         Case("int16.tif", _tiff_bytes((gray16.astype(np.int32) - 32768).astype(np.int16)),
              "signed 16-bit pixels are not supported", http_status=415),
+        Case("truncated.heic", good_heic[: len(good_heic) // 2], "cannot decode HEIF", http_status=415),
+        Case("good.heic", good_heic, "ok", shape_is((24, 32, 3), 8)),
         Case("truncated.webp", good_webp[: len(good_webp) // 2], "cannot decode WEBP", http_status=415),
         Case("good.webp", good_webp, "ok", shape_is((24, 32, 3), 8)),
         # Content that must not be dropped silently (issue 16, item 11)

@@ -148,7 +148,7 @@ def test_bad_input_corpus_from_files(tmp_path, case):
 @pytest.mark.parametrize("case", corpus.cases(), ids=lambda c: c.name)
 def test_bad_input_corpus_from_memory(case):
     if case.name == "text.png":
-        expected = "not a PNG, JPEG, BMP, TIFF or WebP"  # in memory the content decides the format, not the name
+        expected = "not a PNG, JPEG, BMP, TIFF, WebP or HEIF"  # in memory the content decides the format, not the name
     else:
         expected = case.outcome
     if expected == "ok":
@@ -319,3 +319,18 @@ def test_gray_webp_comes_back_gray(tmp_path, gray_image):
     image = read_image(write_image(tmp_path / "g.webp", gray_image, quality=100))
     assert image.pixels.shape[-1] in (1, 3)
     assert np.abs(to_channels(image.pixels, 1) - gray_image).mean() < 0.02
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("bit_depth", [8, 16])
+def test_heic_is_read_and_written_at_8_and_10_bit(tmp_path, channels, bit_depth):
+    """Phones' HEIC (pillow-heif): 8-bit stays 8-bit; 16-bit pixels go out as 10-bit HEIC and come back as 16."""
+    ramp = np.tile(np.linspace(0.1, 0.9, 64, dtype=np.float32), (48, 1))[..., None].repeat(channels, -1)
+    path = write_image(tmp_path / "a.heic", ramp, bit_depth=bit_depth, quality=95,
+                       metadata={"icc_profile": _srgb_profile()})
+    assert path.read_bytes()[4:12] in (b"ftypheic", b"ftypheix")  # heix: 10-bit
+    image = read_image(path)
+    assert image.format == "HEIF" and image.bit_depth == bit_depth and image.pixels.shape == ramp.shape
+    assert np.abs(image.pixels - ramp).max() < 0.02
+    assert image.metadata["icc_profile"] == _srgb_profile()
+    assert decode_image(path.read_bytes()).format == "HEIF"

@@ -118,7 +118,7 @@ def test_format_and_bit_depth_follow_the_input_unless_asked(client, clean_and_no
     ({"quality": "max"}, None, 400, "quality must be one of fast, standard, best"),
     ({"strength": "much"}, None, 400, "strength must be a number"),
     ({"strength": "9"}, None, 400, "strength must be within [0, 4]"),
-    ({}, b"this is not an image", 415, "not a PNG, JPEG, BMP, TIFF or WebP"),
+    ({}, b"this is not an image", 415, "not a PNG, JPEG, BMP, TIFF, WebP or HEIF"),
     ({}, b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 415, "cannot decode"),
     ({}, b"", 415, "empty"),
 ])
@@ -325,7 +325,7 @@ def test_bad_input_corpus_through_the_service(client, case):
     response = post(client, case.data, name=case.name, sigma="20", model="seed")
     assert response.status_code == case.http_status, response.text[:300]
     if case.outcome != "ok":
-        expected = "not a PNG, JPEG, BMP, TIFF or WebP" if case.name == "text.png" else case.outcome
+        expected = "not a PNG, JPEG, BMP, TIFF, WebP or HEIF" if case.name == "text.png" else case.outcome
         assert expected in response.json()["detail"] and case.name in response.json()["detail"]
 
 
@@ -435,3 +435,9 @@ def test_webp_in_and_out(client, clean_and_noisy):
     assert 'photo-denoised.webp' in response.headers["content-disposition"]
     as_webp = post(client, encode_image(clean_and_noisy[1], "PNG"), sigma="25", format="webp")
     assert as_webp.headers["content-type"] == "image/webp" and decode_image(as_webp.content).format == "WEBP"
+
+
+def test_heic_from_a_phone_comes_back_as_heic(client, clean_and_noisy):
+    response = post(client, encode_image(clean_and_noisy[1], "HEIF", quality=95), name="phone.heic", sigma="25")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/heic"
+    assert decode_image(response.content).format == "HEIF"
