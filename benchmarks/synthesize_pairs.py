@@ -39,7 +39,9 @@ from report import DATASETS  # noqa: E402
 
 from imgdenoise.data import list_images  # noqa: E402
 from imgdenoise.io import read_image, to_channels, write_image  # noqa: E402
-from imgdenoise.noise import expected_clean, realistic_noise  # noqa: E402
+from imgdenoise.noise import camera_jpeg_noise, expected_clean, realistic_noise  # noqa: E402
+
+NOISES = {"realistic": realistic_noise, "camera": camera_jpeg_noise}
 
 FOLDERS = ("train/BSD432", "train/photos", "train/color-small")
 
@@ -61,12 +63,12 @@ def jobs(folders, out: Path, draws: int, val_fraction: float) -> list[tuple]:
 
 def synthesize(job) -> str:
     """Write one noisy draw of one clean image (8-bit, as a camera writes it), and its clean target."""
-    path, noisy_path, clean_path, seed = job
+    path, noisy_path, clean_path, seed, noise = job
     clean = to_channels(read_image(path).pixels, 3)
     if noisy_path.exists():
         noisy = read_image(noisy_path).pixels
     else:
-        noisy, _ = realistic_noise()(clean[None], np.random.default_rng(seed))
+        noisy, _ = NOISES[noise]()(clean[None], np.random.default_rng(seed))
         noisy = np.round(np.clip(noisy[0], 0.0, 1.0) * 255.0) / 255.0
         write_image(noisy_path, noisy)
     write_image(clean_path, expected_clean(clean, noisy), overwrite=True)
@@ -82,11 +84,13 @@ def main(argv=None) -> int:
     parser.add_argument("--val-fraction", type=float, default=0.05,
                         help="share of each folder's images (the last ones) kept for validation")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--noise", choices=sorted(NOISES), default="realistic",
+                        help="realistic: imgdenoise.noise.realistic_noise; camera: camera noise + camera-quality JPEG")
     args = parser.parse_args(argv)
     for split in ("train", "val"):
         for sub in ("noisy", "clean"):
             (args.out / split / sub).mkdir(parents=True, exist_ok=True)
-    todo = jobs(args.train, args.out, args.draws, args.val_fraction)
+    todo = [job + (args.noise,) for job in jobs(args.train, args.out, args.draws, args.val_fraction)]
     print(f"{len(todo)} noisy images to write into {args.out}", flush=True)
     with ProcessPoolExecutor(args.workers) as pool:
         for n, name in enumerate(pool.map(synthesize, todo, chunksize=4), 1):

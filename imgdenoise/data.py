@@ -54,6 +54,17 @@ def load_paired_folders(root, channels: int) -> tuple[list[np.ndarray], list[np.
     return noisy, clean
 
 
+def read_levels(images, level_reader=None) -> list[float]:
+    """``level_reader(image)`` (default :func:`estimate_image_sigma`) of each image, on a thread per core
+    (the estimators spend their time in NumPy, which releases the GIL)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    read = level_reader or estimate_image_sigma
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        return [float(level) for level in pool.map(read, images)]
+
+
 class PatchDataset(keras.utils.PyDataset):
     """Random noisy/clean patch batches for ``model.fit``.
 
@@ -81,8 +92,7 @@ class PatchDataset(keras.utils.PyDataset):
             raise ValueError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch size")
         keep = [i for i, im in enumerate(images) if min(im.shape[:2]) >= patch_size]
         self.noisy_images = None if noisy_images is None else [noisy_images[i] for i in keep]
-        read = level_reader or estimate_image_sigma
-        self.noisy_sigmas = None if noisy_images is None else [read(n) for n in self.noisy_images]
+        self.noisy_sigmas = None if noisy_images is None else read_levels(self.noisy_images, level_reader)
         self.noise = noise or GaussianNoise(25.0)
         self.patch_size, self.batch_size, self.steps = patch_size, batch_size, steps
         self.noise_conditional, self.seed = noise_conditional, seed
@@ -162,8 +172,7 @@ def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=Fa
         noisy = clean + rng.standard_normal(clean.shape, dtype=np.float32) * (sigma / 255.0)[:, None, None, None]
     else:
         noisy = np.stack([centre(im) for im in noisy_images]).astype(np.float32)
-        read = level_reader or estimate_image_sigma
-        sigma = np.array([read(im) for im in noisy_images], np.float32)  # as in PatchDataset
+        sigma = np.array(read_levels(noisy_images, level_reader), np.float32)  # as in PatchDataset
     if noise_conditional:
         sigma_map = np.broadcast_to((sigma / 255.0)[:, None, None, None], clean.shape[:3] + (1,))
         return (noisy, np.ascontiguousarray(sigma_map, np.float32)), clean

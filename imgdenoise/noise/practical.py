@@ -106,3 +106,11 @@ def realistic_noise(sigma=(1.0, 25.0), jpeg_probability: float = 0.75) -> Compos
                        (0.6, 0.4, 0.4, 0.15))
     jpeg = RandomMix((JpegCompression(),), (jpeg_probability,), at_least_one=False)
     return Compose((noises, jpeg))
+
+
+def camera_jpeg_noise(jpeg_probability: float = 0.9) -> Compose:
+    """Camera noise alone (:class:`~imgdenoise.noise.camera.CameraNoise`), then, with ``jpeg_probability``,
+    JPEG at the qualities cameras write (75-98): the noise of a camera's own JPEG, without the white
+    Gaussian parts of :func:`realistic_noise`."""
+    jpeg = RandomMix((JpegCompression((75, 98)),), (jpeg_probability,), at_least_one=False)
+    return Compose((CameraNoise(), jpeg))
