@@ -74,7 +74,15 @@ def sweep(denoiser, pairs, label) -> tuple[dict, dict]:
 
 def level_error(denoiser, pairs, truth, label) -> dict:
     """How the noise level ``denoiser`` uses blind compares with each pair's true level."""
-    read = [denoiser.for_sigma(None).noise_level(noisy) for _, noisy, _ in pairs]
+    return _compared([denoiser.for_sigma(None).noise_level(noisy) for _, noisy, _ in pairs], truth, label)
+
+
+def estimator_error(estimator, pairs, truth, label) -> dict:
+    """How a level estimator's reading compares with each pair's true level."""
+    return _compared([estimator.estimate(noisy) for _, noisy, _ in pairs], truth, label)
+
+
+def _compared(read, truth, label) -> dict:
     diff = np.array(read) - np.array(truth)
     return {"path": label, "mean_abs_error": float(np.mean(np.abs(diff))), "bias": float(np.mean(diff)),
             "correlation": float(np.corrcoef(read, truth)[0, 1]), "mean_read": float(np.mean(read))}
@@ -143,6 +151,7 @@ def main():
         rows.append(evaluate_paired(equivalent, pairs, method="Gaussian U-Net told the Gaussian-equivalent sigma "
                                     "(level-coarse)", dataset=""))
         levels.append(level_error(equivalent, pairs, truth, "Gaussian U-Net (level-coarse)"))
+        levels.append(estimator_error(load_level_estimator("level-std"), pairs, truth, "level-std (noise std)"))
         rows += sweep(unet, pairs, "Gaussian U-Net")
         if not args.no_bm3d:
             bm3d = load_model("bm3d")
