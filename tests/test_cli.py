@@ -193,7 +193,7 @@ def test_disk_full_and_unwritable_outputs_are_reported_per_file(tmp_path, gray_i
     (tmp_path / "blocked").write_text("a file where a folder should be")
     code = main(["denoise", str(tmp_path / "in" / "a.png"), "-o", str(tmp_path / "blocked" / "a.png"),
                  "--model", "seed"])
-    assert code == 1 and "blocked" in capsys.readouterr().err
+    assert code == 2 and "blocked" in capsys.readouterr().err  # found before any work (issue 16, item 12)
 
 
 def test_batch_killed_at_any_moment_ends_complete_after_a_rerun(tmp_path):

@@ -1,3 +1,5 @@
+import functools
+
 import numpy as np
 import pytest
 from PIL import Image as PILImage
@@ -263,7 +265,9 @@ def test_compressed_tiffs_are_read(tmp_path, compression):
         np.testing.assert_array_equal(np.round(read * 255).astype(np.uint8), pixels)
 
 
+@functools.cache
 def _srgb_profile() -> bytes:
+    """An sRGB ICC profile (made once: its header holds the time it was made)."""
     from PIL import ImageCms
 
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
