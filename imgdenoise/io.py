@@ -26,7 +26,8 @@ from PIL import ImageOps
 EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
               ".webp": "WEBP", ".heic": "HEIF", ".heif": "HEIF"}
 ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "HEIF")  # formats that hold an alpha channel
-METADATA_FORMATS = ("PNG", "JPEG", "WEBP", "HEIF")  # formats Pillow writes ICC and EXIF into (TIFF: ICC, by tifffile)
+METADATA_FORMATS = ("PNG", "JPEG", "WEBP", "HEIF")
+ORIENTATION = 0x0112  # the EXIF/TIFF tag  # formats Pillow writes ICC and EXIF into (TIFF: ICC, by tifffile)
 
 
 def format_bit_depth(fmt: str, bit_depth: int) -> int:
@@ -129,13 +130,18 @@ def _png_bit_depth(f) -> int:
     return header[24] if len(header) == 26 and header[12:16] == b"IHDR" else 8
 
 
-def _read_png16(f, name, max_pixels) -> np.ndarray:
+def _read_png16(f, name, max_pixels) -> tuple[np.ndarray, dict]:
+    """A 16-bit PNG through pypng (Pillow cannot hold 16-bit RGB); its ICC and EXIF through Pillow's header
+    parser (no pixels decoded)."""
+    with PILImage.open(f) as im:
+        metadata = _pil_metadata(im)
+    f.seek(0)
     reader = png.Reader(file=f)
     width, height, rows, info = reader.asDirect()
     _check_size(width, height, name, max_pixels)
     planes = info["planes"]
     array = np.vstack([np.asarray(row, np.uint16) for row in rows]).reshape(height, width, planes)
-    return array[..., 0] if planes == 1 else array
+    return (array[..., 0] if planes == 1 else array), metadata
 
 
 MAX_SAMPLES = 8  # samples per pixel a TIFF may have (RGBA + extras); more is refused before decoding
@@ -159,7 +165,7 @@ def _check_tiff_budget(page, width: int, height: int, name, max_pixels: int):
                                  "genuine)")
 
 
-def _read_tiff(f, name, max_pixels) -> np.ndarray:
+def _read_tiff(f, name, max_pixels) -> tuple[np.ndarray, dict]:
     with tifffile.TiffFile(f) as tif:
         images = [p for p in tif.pages if not getattr(p, "is_reduced", False)]  # thumbnails are not pages
         if len(images) > 1:
@@ -178,7 +184,9 @@ def _read_tiff(f, name, max_pixels) -> np.ndarray:
             array = np.moveaxis(array, 0, -1)
         array = _tiff_photometric(page, array, name)
         array = _orient(array, int(page.tags["Orientation"].value) if "Orientation" in page.tags else 1)
-    return _drop_extra_samples(array)
+        icc = page.tags.get(34675)  # InterColorProfile
+        metadata = {"icc_profile": bytes(icc.value)} if icc is not None else {}
+    return _drop_extra_samples(array), metadata
 
 
 def _tiff_photometric(page, array: np.ndarray, name) -> np.ndarray:
@@ -212,34 +220,52 @@ def _drop_extra_samples(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _read_heif(f, name, max_pixels) -> np.ndarray:
+def _read_heif(f, name, max_pixels) -> tuple[np.ndarray, dict]:
     """A HEIF/HEIC (phones' format) through pillow-heif: 8-bit, or 10/12-bit as uint16 (scaled to the
     16-bit range); its rotation and mirroring are applied by the decoder."""
     import pillow_heif
 
     heif = pillow_heif.open_heif(f, convert_hdr_to_8bit=False)
     _check_size(*heif.size, name, max_pixels)
-    return np.asarray(heif)
+    return np.asarray(heif), {k: bytes(heif.info[k]) for k in ("icc_profile", "exif") if heif.info.get(k)}
 
 
-def _read_pil(f, name, max_pixels) -> np.ndarray:
+def _read_pil(f, name, max_pixels) -> tuple[np.ndarray, dict]:
     with PILImage.open(f) as im:
         _check_size(im.width, im.height, name, max_pixels)
-        im = ImageOps.exif_transpose(im)
-        if im.mode in ("L", "RGB") and "transparency" in im.info:  # a PNG tRNS colour: keep it as alpha
-            im = im.convert("LA" if im.mode == "L" else "RGBA")
-        elif im.mode == "P":
-            im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-        elif im.mode == "PA":
-            im = im.convert("RGBA")
-        elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
-            im = im.convert("RGB")
-        elif im.mode == "1":
-            im = im.convert("L")
-        elif im.mode == "I":
-            array = np.asarray(im)
-            return np.clip(array, 0, 65535).astype(np.uint16)
-        return np.asarray(im)
+        upright = ImageOps.exif_transpose(im)
+        return _pil_pixels(upright), _pil_metadata(im)  # the metadata after: it resets the orientation
+
+
+def _pil_metadata(im) -> dict:
+    """A Pillow image's ICC profile and EXIF, its orientation reset (it is applied to the pixels). A
+    damaged EXIF is left out: metadata never stops a denoising."""
+    metadata = {"icc_profile": bytes(im.info["icc_profile"])} if im.info.get("icc_profile") else {}
+    try:
+        exif = im.getexif()
+        if len(exif):
+            exif[ORIENTATION] = 1
+            metadata["exif"] = exif.tobytes()
+    except Exception:
+        pass
+    return metadata
+
+
+def _pil_pixels(im) -> np.ndarray:
+    """A (transposed) Pillow image as an array of light values: palette, CMYK, tRNS... resolved."""
+    if im.mode in ("L", "RGB") and "transparency" in im.info:  # a PNG tRNS colour: keep it as alpha
+        im = im.convert("LA" if im.mode == "L" else "RGBA")
+    elif im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif im.mode == "PA":
+        im = im.convert("RGBA")
+    elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        im = im.convert("RGB")
+    elif im.mode == "1":
+        im = im.convert("L")
+    elif im.mode == "I":
+        return np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
+    return np.asarray(im)
 
 
 SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"BM": "BMP", b"II*\x00": "TIFF",
@@ -297,18 +323,17 @@ def _decode(f, fmt: str, name: str, max_pixels: int, native: bool) -> Image:
     PILImage.MAX_IMAGE_PIXELS = None  # our own limit applies, checked before decoding
     try:
         if fmt == "TIFF":
-            array = _read_tiff(f, name, max_pixels)
+            array, metadata = _read_tiff(f, name, max_pixels)
         elif fmt == "HEIF":
-            array = _read_heif(f, name, max_pixels)
+            array, metadata = _read_heif(f, name, max_pixels)
         elif fmt == "PNG" and _png_bit_depth(f) == 16:
-            array = _read_png16(f, name, max_pixels)
+            array, metadata = _read_png16(f, name, max_pixels)
         else:
-            array = _read_pil(f, name, max_pixels)
+            array, metadata = _read_pil(f, name, max_pixels)
     except ImageReadError:
         raise
     except Exception as error:  # decoders raise many types for corrupt data
         raise ImageReadError(f"{name}: cannot decode {fmt} image ({type(error).__name__}: {error})") from None
-    metadata = _read_metadata(f, fmt)
     colour, alpha = _split_channels(np.asarray(array), name)
     if native and colour.dtype.newbyteorder("=") in (np.uint8, np.uint16):
         pixels, bit_depth = colour.astype(colour.dtype.newbyteorder("="), copy=False), 8 * colour.dtype.itemsize
@@ -318,37 +343,6 @@ def _decode(f, fmt: str, name: str, max_pixels: int, native: bool) -> Image:
         alpha, _ = _normalise(alpha, name)
     return Image(np.ascontiguousarray(pixels), bit_depth, alpha, fmt, name, metadata)
 
-
-def _read_metadata(f, fmt: str) -> dict:
-    """The ICC profile and EXIF of an encoded image (headers only; {} where there are none or they
-    cannot be read: metadata never stops a denoising)."""
-    f.seek(0)
-    metadata = {}
-    try:
-        if fmt == "TIFF":
-            with tifffile.TiffFile(f) as tif:
-                tag = tif.pages[0].tags.get(34675)  # InterColorProfile
-                if tag is not None:
-                    metadata["icc_profile"] = bytes(tag.value)
-        elif fmt == "HEIF":
-            import pillow_heif
-
-            info = pillow_heif.open_heif(f).info
-            metadata.update({k: bytes(info[k]) for k in ("icc_profile", "exif") if info.get(k)})
-        else:
-            with PILImage.open(f) as im:
-                if im.info.get("icc_profile"):
-                    metadata["icc_profile"] = bytes(im.info["icc_profile"])
-                exif = im.getexif()
-                if len(exif):
-                    exif[ORIENTATION] = 1  # the orientation has been applied to the pixels
-                    metadata["exif"] = exif.tobytes()
-    except Exception:
-        return {}
-    return metadata
-
-
-ORIENTATION = 0x0112  # EXIF/TIFF tag
 
 
 def _quantise(array: np.ndarray, bit_depth: int) -> np.ndarray:
