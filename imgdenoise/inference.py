@@ -405,10 +405,8 @@ class Denoiser:
         """
         squeeze = np.ndim(image) == 2
         image = check_image(image)
-        out = np.empty(image.shape, np.float32)
-        for top, rows in self.denoise_rows(image, sigma, quality=quality, tile=tile, overlap=overlap,
-                                           max_memory=max_memory, strength=strength):
-            out[top:top + len(rows)] = rows
+        out = collect_rows(self.denoise_rows(image, sigma, quality=quality, tile=tile, overlap=overlap,
+                                             max_memory=max_memory, strength=strength), image.shape)
         return out[..., 0] if squeeze else out
 
     def denoise_rows(self, image, sigma=None, *, quality: str = DEFAULT_QUALITY, tile: int | str | None = "auto",
@@ -497,6 +495,15 @@ class Denoiser:
             noisy = batch[:, :h, :w]
             out = noisy + np.float32(strength) * (out - noisy)
         return list(np.clip(out, 0.0, 1.0))
+
+
+def collect_rows(bands, shape) -> np.ndarray:
+    """The image (``shape`` (H, W, C), float32) that ``bands`` of ``(first_row, rows)`` cover (as
+    :meth:`Denoiser.denoise_rows` yields them)."""
+    out = np.empty(shape, np.float32)
+    for top, rows in bands:
+        out[top:top + len(rows)] = rows
+    return out
 
 
 def fuse_luminance(colour: np.ndarray, luminance: np.ndarray, weight: float) -> np.ndarray:

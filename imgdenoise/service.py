@@ -200,19 +200,24 @@ def _model_summary(name: str) -> dict:
 def _denoise_within(denoiser, pixels, sigma, max_seconds: float, **kwargs):
     """``denoiser.denoise(pixels, sigma, **kwargs)``, given up with 503 once it has run ``max_seconds``
     (checked after each band of rows; a classical method runs whole)."""
-    import numpy as np
+    from imgdenoise.inference import check_image, collect_rows
 
     if not hasattr(denoiser, "denoise_rows"):
         return denoiser.denoise(pixels, sigma, **kwargs)
-    squeeze = pixels.ndim == 2
-    deadline = time.perf_counter() + max_seconds
-    out = np.empty(pixels.shape if not squeeze else (*pixels.shape, 1), np.float32)
-    for top, rows in denoiser.denoise_rows(pixels, sigma, **kwargs):
-        out[top:top + len(rows)] = rows
-        if time.perf_counter() > deadline and top + len(rows) < len(out):
+    image = check_image(pixels)
+    bands = _until(time.perf_counter() + max_seconds, denoiser.denoise_rows(image, sigma, **kwargs),
+                   len(image), max_seconds)
+    out = collect_rows(bands, image.shape)
+    return out[..., 0] if pixels.ndim == 2 else out
+
+
+def _until(deadline: float, bands, height: int, max_seconds: float):
+    """``bands`` as they come, stopped with 503 after a band that ends past ``deadline`` short of ``height``."""
+    for top, rows in bands:
+        yield top, rows
+        if time.perf_counter() > deadline and top + len(rows) < height:
             raise HTTPException(503, f"denoising took longer than this service's limit of {max_seconds:g} s; "
                                      "send a smaller image or ask for a faster quality")
-    return out[..., 0] if squeeze else out
 
 
 def _check_work(denoiser, shape, quality: str, max_work: float):
