@@ -472,7 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", default="cosine", choices=["cosine", "step", "constant"])
     p.add_argument("--ema", type=float, default=0.0, help="EMA momentum of the weights, e.g. 0.999 (0: off)")
     p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"])
-    p.add_argument("--init-from", help=".keras file or shipped model name to start from (gray -> colour works)")
+    p.add_argument("--init-from", help=".keras file, packed card .json, or shipped model name to start from "
+                   "(gray -> colour works)")
     p.add_argument("--self-supervised", choices=["n2v", "neighbor2neighbor"],
                    help="train from noisy images only: --train holds the noisy images; no clean ones needed")
     p.add_argument("--distribute", default="none", choices=["none", "data-parallel", "multi-worker"],

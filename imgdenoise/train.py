@@ -434,10 +434,15 @@ def _self_supervised_datasets(config: TrainConfig, multiple: int):
 
 
 def _init_source(init_from: str, channels: int) -> keras.Model:
-    """The model a run starts from: a ``.keras`` file, or shipped weights by name (e.g. ``unet``)."""
+    """The model a run starts from: a ``.keras`` file, a packed weight's card ``.json`` (float16 weights
+    beside it, as ``imgdenoise pack`` writes and runs keep between sessions), or shipped weights by name
+    (e.g. ``unet``)."""
+    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained, shipped_cards
+
     if Path(init_from).suffix == ".keras":
         return keras.saving.load_model(init_from, compile=False, safe_mode=True)
-    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained, shipped_cards
+    if Path(init_from).suffix == ".json":
+        return load_pretrained(Path(init_from))[0]
 
     stems = [stem for stem, card in shipped_cards().items() if card["architecture"]["name"] == init_from]
     if not stems:

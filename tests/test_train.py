@@ -216,3 +216,17 @@ def test_a_noise_level_estimator_trains_on_realistic_noise(tmp_path):
     noisy, _ = GaussianNoise(20.0)(astronaut[None, :64, :64], np.random.default_rng(0))
     level = estimator.estimate(noisy[0])
     assert np.isfinite(level) and level >= 0
+
+
+def test_a_run_starts_from_packed_float16_weights(image_folder, tmp_path):
+    """What a later session continues from when only a run's float16 weights and card were kept."""
+    from imgdenoise.pretrained import save_pretrained
+
+    first = train(_config(image_folder, tmp_path / "first", epochs=1), verbose=0)
+    model = keras.saving.load_model(first / "best.keras")
+    card = save_pretrained(model, json.loads((first / "best.json").read_text()), tmp_path / "kept", "first")
+    second = train(_config(image_folder, tmp_path / "second", epochs=1, learning_rate=1e-12, ema=0.0,
+                           init_from=str(card)), verbose=0)
+    continued = keras.saving.load_model(second / "best.keras").get_weights()
+    for a, b in zip(model.get_weights(), continued):
+        np.testing.assert_allclose(a, b, atol=2e-3)  # float16 copies, barely moved at this learning rate
