@@ -274,10 +274,12 @@ def test_service_warms_its_models_up_before_it_is_ready():
     app = create_app(ServiceConfig(models=["seed"]))
     with TestClient(app) as client:
         deadline = time.time() + 120
-        while client.get("/healthz").status_code == 503 and time.time() < deadline:
-            assert client.get("/healthz").json()["status"] == "warming up"
+        health = client.get("/healthz")
+        while health.status_code == 503 and time.time() < deadline:
+            assert health.json()["status"] == "warming up"
             time.sleep(0.05)
-        assert client.get("/healthz").status_code == 200
+            health = client.get("/healthz")
+        assert health.status_code == 200 and health.json()["status"] == "ok"
         assert "seed" in app.state.pool._loaded  # loaded (and run) before the first request
     cold = create_app(ServiceConfig(models=["seed"], warm_up=False))
     with TestClient(cold) as client:
