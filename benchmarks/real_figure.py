@@ -1,6 +1,6 @@
 """Before/after figure of real photographs at 100%: the noisy input, the Gaussian U-Net told the
-Gaussian-equivalent sigma ``level-coarse`` reads (the default before the real-photo U-Net) and the
-default command now, crop by crop.
+Gaussian-equivalent sigma ``level-coarse`` reads at full resolution only (the default before the
+pixel-shuffled pass for camera noise) and the default command now, crop by crop.
 
 The photographs are real camera output that the project may redistribute: scikit-image's sample
 photographs (shipped with the dependency) and any files given with ``--image PATH:TOP:LEFT``
@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from real_noise import LevelOnly  # noqa: E402
 from report import ROOT  # noqa: E402
 
 from imgdenoise import load_model  # noqa: E402
@@ -84,12 +85,12 @@ def main():
     args = parser.parse_args()
     specs = list(SKIMAGE_CROPS) + [(p, int(t), int(left)) for p, t, left in (s.rsplit(":", 2) for s in args.image)]
     default, gaussian = load_model("default"), load_model("unet")
-    gaussian.estimator = load_level_estimator("level-coarse")
+    gaussian.estimator = LevelOnly(load_level_estimator("level-coarse"))
     rows = []
     for name, image, at in photographs(specs):
         before, after = gaussian.noise_level(image), default.noise_level(image)
         panels = [("input (100%)", crop(image, at, args.size)),
-                  (f"Gaussian U-Net, level-coarse {before:.1f}", crop(gaussian.denoise(image, before), at, args.size)),
+                  (f"full resolution only, level {before:.1f}", crop(gaussian.denoise(image, before), at, args.size)),
                   (f"default command, level {after:.1f}", crop(default.denoise(image), at, args.size))]
         rows.append((name, panels))
         if args.save_crops:

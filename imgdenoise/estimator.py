@@ -16,6 +16,8 @@ Large images are read on their central crop. An estimator's card (``weights/STEM
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 ESTIMATE_CROP = 1024  # images larger than this a side are read on their central crop
@@ -75,6 +77,7 @@ class CoarseEstimator:
     def __init__(self, card: dict):
         self.card = card
         self.factor, self.a, self.b = int(card["factor"]), float(card["a"]), float(card["b"])
+        self._last = None  # (key, readings) of the last image read
 
     @staticmethod
     def reading(x: np.ndarray, factor: int) -> float:
@@ -88,9 +91,25 @@ class CoarseEstimator:
         blocks = x[:h, :w].reshape(h // factor, factor, w // factor, factor, x.shape[-1]).mean(axis=(1, 3))
         return estimate_sigma(blocks) * factor
 
-    def estimate(self, image: np.ndarray) -> float:
+    def readings(self, image: np.ndarray) -> tuple[float, float]:
+        """``(finest, coarse)``: :meth:`reading` of ``image``'s :func:`estimation_window` at factor 1 and at
+        ``factor``. The last image's readings are kept (by a digest of its window), so reading the level
+        and the kind of one image costs one reading."""
         window = estimation_window(image)
-        fine, coarse = self.reading(window, 1), self.reading(window, self.factor)
+        key = (window.shape, hashlib.blake2b(window.tobytes(), digest_size=16).digest())
+        last = self._last  # one read: other threads may replace it
+        if last is None or last[0] != key:
+            last = self._last = key, (self.reading(window, 1), self.reading(window, self.factor))
+        return last[1]
+
+    def correlated(self, image: np.ndarray) -> bool:
+        """Whether ``image``'s noise is spatially correlated: it reads more than :data:`WHITE_RATIO` times
+        as much at the coarse scale as at the finest (camera noise; white noise reads the same at both)."""
+        fine, coarse = self.readings(image)
+        return coarse > WHITE_RATIO * fine
+
+    def estimate(self, image: np.ndarray) -> float:
+        fine, coarse = self.readings(image)
         if coarse <= WHITE_RATIO * fine:
             return float(fine)
         return float(np.exp(self.a) * max(coarse, MIN_READING) ** self.b)

@@ -12,7 +12,10 @@ ignore sigma.
 A *quality* level sets how many network passes each image gets (:data:`QUALITIES`):
 ``fast`` one; ``standard`` (the default) two, fused: a gray image and its transpose, or a colour
 image through the colour network and its luminance through the gray network; ``best`` the
-standard passes under all 8 flips and rotations (x8 self-ensemble).
+standard passes under all 8 flips and rotations (x8 self-ensemble). An image whose noise the
+default's estimator finds spatially correlated (a camera photograph) gets, at standard quality, one
+pass at full resolution and one on its pixel-shuffled sub-images, where that noise is closer to white
+(:class:`Passes`).
 
 Large images are processed in tiles whose size follows a memory budget, blended over their
 overlap, and produced band by band (:meth:`Denoiser.denoise_rows`), so an output can be written
@@ -33,7 +36,7 @@ import numpy as np
 
 from imgdenoise.estimator import estimation_window
 from imgdenoise.noise import estimate_sigma
-from imgdenoise.transforms import dihedral, inverse_dihedral
+from imgdenoise.transforms import dihedral, inverse_dihedral, pixel_shuffle, pixel_unshuffle
 
 DEFAULT_OVERLAP = 64
 DEFAULT_MAX_MEMORY = 512 << 20  # bytes of activations one forward pass may use (automatic tiling)
@@ -42,6 +45,7 @@ DEFAULT_RUNTIME = "keras"
 QUALITIES = ("fast", "standard", "best")
 DEFAULT_QUALITY = "standard"
 TRANSPOSE = 7  # the dihedral mode that swaps rows and columns
+ALL = tuple(range(8))  # every dihedral mode
 
 
 def split_quality(name) -> tuple[str, str | None]:
@@ -303,19 +307,31 @@ def _bfloat16_copy(model, card: dict):
 class Passes:
     """The network passes one image gets (see :data:`QUALITIES`).
 
-    ``modes``: dihedral transforms (0-7) whose outputs are averaged. ``luminance_weight`` > 0:
+    ``modes``: dihedral transforms (0-7) of the image whose outputs are averaged. ``luminance_weight`` > 0:
     in each, the colour network's luminance (mean of the channels) is moved that share of the way
     to the gray network's estimate from the noisy luminance. Its sigma is the channels' sigma over
     sqrt(3): noise independent across channels is assumed, as the colour network assumes it.
+    ``shuffled``: dihedral transforms applied to the image's 2 x 2 pixel-shuffled sub-images
+    (:func:`~imgdenoise.transforms.pixel_unshuffle`, one batch of four), shuffled back and averaged
+    with the others: for spatially correlated (camera) noise, which is closer to white there.
     """
 
     modes: tuple[int, ...] = (0,)
     luminance_weight: float = 0.0
+    shuffled: tuple[int, ...] = ()
 
     @property
     def count(self) -> int:
-        """Network passes per image."""
-        return len(self.modes) * (2 if self.luminance_weight else 1)
+        """Network passes per image (a shuffled pass runs four quarter-size images: one pass)."""
+        return len(self.modes) * (2 if self.luminance_weight else 1) + len(self.shuffled)
+
+    @property
+    def factor(self) -> int:
+        """What image sides must be a multiple of, beyond the network's own multiple."""
+        return SHUFFLE if self.shuffled else 1
+
+
+SHUFFLE = 2  # the pixel-shuffle factor of shuffled passes
 
 
 class Denoiser:
@@ -373,19 +389,39 @@ class Denoiser:
     def _variant(self, channels: int) -> Variant:
         return self.variants.get(channels) or next(iter(self.variants.values()))
 
-    def passes(self, channels: int, quality: str = DEFAULT_QUALITY) -> Passes:
-        """The passes an image of ``channels`` channels gets at ``quality`` (see :data:`QUALITIES`)."""
+    def passes(self, channels: int, quality: str = DEFAULT_QUALITY, correlated: bool = False) -> Passes:
+        """The passes an image of ``channels`` channels gets at ``quality`` (see :data:`QUALITIES`).
+
+        ``correlated``: the image's noise is spatially correlated (camera noise, :meth:`correlated_noise`).
+        Then the standard quality is one pass at full resolution (fine detail) and one on the pixel-shuffled
+        sub-images (noise closer to white), and best quality is that under the 8 transforms; no luminance
+        fusion, which assumes noise independent across channels. Fast quality is one pass either way.
+        """
         if quality not in QUALITIES:
             raise ValueError(f"unknown quality {quality!r}; available: {', '.join(QUALITIES)}")
         if quality == "fast":
             return Passes()
+        if correlated:
+            return Passes((0,), shuffled=(TRANSPOSE,)) if quality == "standard" else Passes(ALL, shuffled=ALL)
         variant, gray = self._variant(channels), self.variants.get(1)
         weight = float(variant.card.get("luminance_weight", 0.0))
         fuse = (channels == 3 and variant.channels == 3 and weight > 0 and gray is not None
                 and gray.noise_conditional and variant.noise_conditional)
         if quality == "best":
-            return Passes(tuple(range(8)), weight if fuse else 0.0)
+            return Passes(ALL, weight if fuse else 0.0)
         return Passes((0,), weight) if fuse else Passes((0, TRANSPOSE))
+
+    def _passes_for(self, image: np.ndarray, quality: str) -> Passes:
+        """:meth:`passes` for ``image`` (checked by :func:`check_image`), its noise kind read only where
+        it matters (not at fast quality)."""
+        correlated = quality in QUALITIES and quality != "fast" and self.correlated_noise(image)
+        return self.passes(image.shape[-1], quality, correlated)
+
+    def correlated_noise(self, image) -> bool:
+        """Whether ``image``'s noise is spatially correlated, as camera noise is, by this denoiser's level
+        estimator (one that can tell: the default's); False without one. ``image`` as :meth:`denoise`."""
+        tell = getattr(self.estimator, "correlated", None)
+        return bool(tell(image)) if tell is not None and self.noise_conditional else False
 
     def denoise(self, image, sigma=None, *, quality: str = DEFAULT_QUALITY, tile: int | str | None = "auto",
                 overlap: int = DEFAULT_OVERLAP, max_memory: int = DEFAULT_MAX_MEMORY,
@@ -425,7 +461,7 @@ class Denoiser:
         image = check_image(image)
         strength = check_strength(strength, self.noise_conditional)
         variant = self._variant(image.shape[-1])
-        passes = self.passes(image.shape[-1], quality)
+        passes = self._passes_for(image, quality)
         sigma_value = None
         if variant.noise_conditional:
             sigma_value = check_sigma(self._noise_level(image) if sigma is None else sigma, image.shape)
@@ -436,14 +472,15 @@ class Denoiser:
         scale = np.float32(pixel_scale(image))
         for top, rows in _tiled_rows(
                 lambda x, s: self._run(variant, x[None], None if s is None else s[None], passes)[0],
-                image, sigma_value, tile, overlap, variant.multiple):
+                image, sigma_value, tile, overlap, variant.multiple * passes.factor):
             if strength < 1:
                 noisy = image[top:top + len(rows)].astype(np.float32) * scale
                 rows = noisy + np.float32(strength) * (rows - noisy)
             yield top, np.clip(rows, 0.0, 1.0)
 
     def _run(self, variant: Variant, x: np.ndarray, s: np.ndarray | None, passes: Passes) -> np.ndarray:
-        """Denoise a batch (N, h, w, C) (sigma maps (N, h, w, 1) or None) with ``passes``."""
+        """Denoise a batch (N, h, w, C) (sigma maps (N, h, w, 1) or None) with ``passes``; h and w are
+        multiples of the variant's multiple times ``passes.factor``."""
         total = 0.0
         for mode in passes.modes:
             xm = _batch_dihedral(x, mode)
@@ -454,7 +491,13 @@ class Denoiser:
                                                  None if sm is None else sm / np.float32(np.sqrt(3)))
                 out = fuse_luminance(out, luminance, passes.luminance_weight)
             total = total + _batch_dihedral(out, mode, inverse=True)
-        return total / len(passes.modes)
+        if passes.shuffled:
+            xs = pixel_unshuffle(x, SHUFFLE)
+            ss = None if s is None else pixel_unshuffle(s, SHUFFLE)
+            for mode in passes.shuffled:
+                out = _run_adapted(variant, _batch_dihedral(xs, mode), None if ss is None else _batch_dihedral(ss, mode))
+                total = total + pixel_shuffle(_batch_dihedral(out, mode, inverse=True), SHUFFLE)
+        return total / (len(passes.modes) + len(passes.shuffled))
 
     def denoise_batch(self, images, sigmas=None, *, quality: str = DEFAULT_QUALITY,
                       max_memory: int = DEFAULT_MAX_MEMORY, strength: float = 1.0) -> list[np.ndarray] | None:
@@ -481,8 +524,12 @@ class Denoiser:
         if (channels != variant.channels or any(image.shape != images[0].shape for image in images)
                 or tile_for_budget(variant.width, (h, w * len(images)), max_memory) is not None):
             return None
-        passes = self.passes(channels, quality)
-        padded_h, padded_w = h + (-h % variant.multiple), w + (-w % variant.multiple)
+        kinds = {self._passes_for(image, quality) for image in images}
+        if len(kinds) > 1:  # camera and white noise get different passes
+            return None
+        passes = kinds.pop()
+        multiple = variant.multiple * passes.factor
+        padded_h, padded_w = h + (-h % multiple), w + (-w % multiple)
         batch = np.stack([_window(image, 0, 0, padded_h, padded_w, pixel_scale(image)) for image in images])
         maps = None
         if variant.noise_conditional:

@@ -48,6 +48,14 @@ def test_passes_of_each_quality():
         gray_only.denoise(np.zeros((8, 8), np.float32), 10, quality="max")
 
 
+def test_correlated_noise_gets_a_full_resolution_pass_and_a_pixel_shuffled_one():
+    fused = _gray_and_colour(0.6)
+    assert fused.passes(3, "fast", correlated=True) == Passes()
+    standard = fused.passes(3, "standard", correlated=True)
+    assert standard == Passes((0,), shuffled=(TRANSPOSE,)) and standard.count == 2 and standard.factor == 2
+    assert fused.passes(3, "best", correlated=True).count == 16
+
+
 def _gentle(denoiser):
     """``denoiser`` with its networks' weights scaled down: small residuals on mid-range images keep every
     pass inside [0, 1], where the final clipping is the identity, so passes can be composed by hand."""
@@ -313,6 +321,54 @@ def test_a_level_estimator_sets_the_blind_sigma():
     denoiser.estimator = _FixedLevel(7.0)
     assert denoiser.noise_level(image) == 7.0
     np.testing.assert_array_equal(denoiser.denoise(image), denoiser.denoise(image, 7.0))
+
+
+class _Camera(_FixedLevel):
+    """A stand-in estimator that reads ``level`` and finds the noise spatially correlated."""
+
+    def correlated(self, image):
+        return True
+
+
+def _sub_image_means(x):
+    """A stand-in network pass: every image of the batch replaced by its mean (so a pass on the 2 x 2
+    pixel-shuffled sub-images gives each of the four pixel phases its own mean)."""
+    return np.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape).copy()
+
+
+@pytest.mark.parametrize("shape", [(12, 16, 3), (13, 9, 3)])
+def test_blind_denoising_of_camera_noise_averages_a_full_and_a_pixel_shuffled_pass(shape, monkeypatch):
+    image = np.random.default_rng(0).random(shape).astype(np.float32)
+    denoiser = tiny_denoiser("unet", 3)
+    monkeypatch.setattr(denoiser.variants[3], "run", lambda x, s: _sub_image_means(x))
+    denoiser.variants[3].card = {**denoiser.variants[3].card, "multiple": 1}
+    denoiser.estimator = _Camera(10.0)
+    out = denoiser.denoise(image, tile=None)
+    padded = np.pad(image, ((0, shape[0] % 2), (0, shape[1] % 2), (0, 0)), mode="reflect")  # as the tiling mirrors
+    phases = np.zeros_like(padded)
+    for i in range(2):
+        for j in range(2):
+            phases[i::2, j::2] = padded[i::2, j::2].mean(axis=(0, 1))
+    expected = (padded.mean(axis=(0, 1)) + phases[:shape[0], :shape[1]]) / 2
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    np.testing.assert_allclose(denoiser.denoise(image, quality="fast", tile=None),
+                               np.broadcast_to(image.mean(axis=(0, 1)), shape), atol=1e-5)  # one pass, no padding
+
+
+def test_camera_noise_is_denoised_alike_alone_and_in_a_batch_and_in_tiles_of_any_size():
+    rng = np.random.default_rng(0)
+    image = 0.25 + 0.5 * rng.random((40, 52, 3)).astype(np.float32)
+    denoiser = _gentle(tiny_denoiser("unet", 3))
+    denoiser.estimator = _Camera(10.0)
+    whole = denoiser.denoise(image, tile=None)
+    assert not np.allclose(whole, denoiser.denoise(image, quality="fast"), atol=1e-4)
+    np.testing.assert_allclose(denoiser.denoise_batch([image, image])[1], whole, atol=1e-5)
+    odd = image[:37, :45]
+    assert denoiser.denoise(odd, tile=24, overlap=8).shape == odd.shape
+    white = _gentle(tiny_denoiser("unet", 3))
+    white.estimator = _FixedLevel(10.0)  # cannot tell: the standard passes
+    np.testing.assert_allclose(white.denoise(image, tile=None), (white.denoise(image, quality="fast") + white.denoise(
+        image.transpose(1, 0, 2), quality="fast").transpose(1, 0, 2)) / 2, atol=1e-5)
 
 
 def test_a_routing_denoiser_sends_blind_calls_to_its_blind_model():

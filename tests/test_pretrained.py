@@ -146,3 +146,23 @@ def test_the_default_reads_real_noise_levels_with_the_shipped_estimator():
     assert default.noise_level(clean) < levels[0]  # a clean photo reads lower than a noisy one
     noisy = clean + rng.normal(0, 15 / 255, clean.shape).astype(np.float32)
     assert psnr(clean, default.denoise(noisy)) > psnr(clean, noisy) + 4  # blind, through the estimator
+
+
+def test_the_default_estimator_tells_camera_noise_from_white_noise_reading_each_image_once(monkeypatch):
+    from skimage import data
+    from scipy.ndimage import uniform_filter
+
+    from imgdenoise.estimator import CoarseEstimator
+
+    estimator = load_model().estimator
+    clean = data.astronaut()[100:228, 100:228].astype(np.float32) / 255.0
+    rng = np.random.default_rng(0)
+    white = rng.normal(0, 10 / 255, clean.shape).astype(np.float32)
+    correlated = uniform_filter(rng.normal(0, 30 / 255, clean.shape), size=(3, 3, 1)).astype(np.float32)
+    assert not estimator.correlated(clean + white)
+    assert estimator.correlated(clean + correlated)
+    reads = []
+    monkeypatch.setattr(CoarseEstimator, "reading", staticmethod(lambda x, f: reads.append(f) or 1.0))
+    fresh = clean + 2 * white
+    estimator.estimate(fresh), estimator.correlated(fresh), estimator.estimate(fresh.copy())
+    assert reads == [1, 2]  # one reading of each scale for the same pixels
