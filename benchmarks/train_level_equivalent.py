@@ -13,8 +13,10 @@ classical estimator reads almost none of it. So the estimator learns the sigma t
 2. ``--coarse`` (the shipped ``level-coarse``): the classical estimator on 2x2-averaged patches, mapped
    to the targets by a power law fitted in log-log on the training patches (least squares), checked on
    the held-out ones; written as a card (``--card``). With ``--target std`` (the shipped ``level-std``,
-   what the real-photo U-Net is told) the same reading is mapped to each patch's noise standard deviation
-   (of noisy - clean) instead: a level that means the noise's size, as reported to users.
+   the default's) the same reading is mapped to each patch's noise standard deviation (of noisy - clean)
+   instead: a level that means the noise's size, as reported to users; its card also holds the law from
+   that level to the Gaussian-equivalent sigma (both power laws of the same reading, so on correlated noise
+   the two cards tell the network exactly the same).
 3. otherwise: the ``level`` network (:mod:`imgdenoise.models.level`) on those patches (random flips and
    rotations), log-L1 loss, Adam with cosine decay; the weights of the lowest validation loss are kept.
 
@@ -203,6 +205,15 @@ def calibrate_coarse(data, args, card_path: Path, factor: int = 2):
                          "fit": "least squares of log(target) on log(reading)",
                          "command": "python benchmarks/train_level_equivalent.py " + " ".join(sys.argv[1:])
                          + " (after the run that labelled the cached patches, --bf16)"}}
+    if args.target == "std":  # the law from this level to the Gaussian-equivalent sigma, via the same reading
+        b_eq, a_eq = np.polyfit(np.log(train_r), np.log(data["train_target"]), 1)
+        card["gaussian_equivalent"] = {
+            "a": float(a_eq - a * b_eq / b), "b": float(b_eq / b),
+            "predicts": "the sigma (0-255) at which the shipped Gaussian colour U-Net restores correlated (camera) "
+                        "noise of standard deviation std best: exp(a) * std ** b",
+            "derived": "from level-coarse's and this card's power laws of the same coarse reading (a = a_coarse - "
+                       "a_std * b, b = b_coarse / b_std): on correlated noise, exp(a) * estimate ** b is exactly "
+                       "what level-coarse reads"}
     for split, r in (("train", train_r), ("val", val_r)):
         error = np.abs(a + b * np.log(r) - np.log(data[f"{split}_{key}"]))
         card.setdefault("validation" if split == "val" else "fit_error", {}).update(

@@ -1,13 +1,16 @@
 """Noise-level estimators for blind denoising of real photographs: what a Gaussian denoiser is told.
 
 Camera noise is spatially correlated and has little power at the finest scale, where the classical
-estimator (:func:`imgdenoise.noise.estimate_sigma`) looks. Two estimators return, on the 0-255 scale,
-the *Gaussian-equivalent* sigma of an image's noise (the sigma at which the Gaussian colour U-Net
-restores it best), both fitted on synthetic realistic noise only (``benchmarks/train_level_equivalent.py``):
+estimator (:func:`imgdenoise.noise.estimate_sigma`) looks. The estimators here read it at a coarser
+scale, fitted on synthetic realistic noise only (``benchmarks/train_level_equivalent.py``):
 
-- :class:`CoarseEstimator` (shipped as ``level-coarse``, the default's): the classical estimator on the
-  image averaged over ``factor`` x ``factor`` blocks (where correlated noise looks white and textures
-  stay apart from it), times ``factor``, mapped by a power law ``exp(a) * reading ** b``;
+- :class:`CoarseEstimator`: the classical estimator on the image averaged over ``factor`` x ``factor``
+  blocks (where correlated noise looks whiter and textures stay apart from it), times ``factor``, mapped
+  by a power law ``exp(a) * reading ** b``. Shipped as ``level-std`` (the default's: the noise's standard
+  deviation, what ``imgdenoise info`` and the service report, with the law that turns it into the sigma a
+  Gaussian network is told for correlated noise, :meth:`CoarseEstimator.gaussian_equivalent`) and
+  ``level-coarse`` (that Gaussian-equivalent sigma directly). Either tells camera noise from white
+  noise (:meth:`CoarseEstimator.correlated`);
 - :class:`LevelEstimator`: a ``level`` network (:mod:`imgdenoise.models.level`).
 
 Large images are read on their central crop. An estimator's card (``weights/STEM.json``, task
@@ -78,6 +81,16 @@ class CoarseEstimator:
         self.card = card
         self.factor, self.a, self.b = int(card["factor"]), float(card["a"]), float(card["b"])
         self._last = None  # (key, readings) of the last image read
+
+    def gaussian_equivalent(self, sigma):
+        """The sigma (0-255) a Gaussian denoiser is told for correlated noise of standard deviation ``sigma``
+        (a number or a map): the card's ``gaussian_equivalent`` power law ``exp(a) * sigma ** b``, or
+        ``sigma`` itself for a card without one. Correlated noise of a given standard deviation looks like
+        more noise to a network trained on white noise: it has to be told more to remove it."""
+        law = self.card.get("gaussian_equivalent")
+        if law is None:
+            return sigma
+        return np.float32(np.exp(law["a"])) * np.maximum(sigma, MIN_READING) ** np.float32(law["b"])
 
     @staticmethod
     def reading(x: np.ndarray, factor: int) -> float:

@@ -411,11 +411,20 @@ class Denoiser:
             return Passes(ALL, weight if fuse else 0.0)
         return Passes((0,), weight) if fuse else Passes((0, TRANSPOSE))
 
-    def _passes_for(self, image: np.ndarray, quality: str) -> Passes:
-        """:meth:`passes` for ``image`` (checked by :func:`check_image`), its noise kind read only where
-        it matters (not at fast quality)."""
-        correlated = quality in QUALITIES and quality != "fast" and self.correlated_noise(image)
-        return self.passes(image.shape[-1], quality, correlated)
+    def _plan(self, image: np.ndarray, quality: str) -> tuple[Passes, bool]:
+        """The passes ``image`` (checked by :func:`check_image`) gets at ``quality`` and whether its noise is
+        spatially correlated (:meth:`correlated_noise`)."""
+        correlated = self.correlated_noise(image)
+        return self.passes(image.shape[-1], quality, correlated), correlated
+
+    def _network_sigma(self, image: np.ndarray, sigma, correlated: bool, strength: float):
+        """What the network is told for ``image`` (checked): ``sigma`` (the noise's standard deviation, 0-255;
+        None reads it) turned, for ``correlated`` (camera) noise, into the Gaussian-equivalent sigma by the
+        estimator's law, then scaled by ``strength``."""
+        value = check_sigma(self._noise_level(image) if sigma is None else sigma, image.shape)
+        if correlated:
+            value = getattr(self.estimator, "gaussian_equivalent", lambda s: s)(value)
+        return _stronger(value, strength)
 
     def correlated_noise(self, image) -> bool:
         """Whether ``image``'s noise is spatially correlated, as camera noise is, by this denoiser's level
@@ -461,11 +470,10 @@ class Denoiser:
         image = check_image(image)
         strength = check_strength(strength, self.noise_conditional)
         variant = self._variant(image.shape[-1])
-        passes = self._passes_for(image, quality)
+        passes, correlated = self._plan(image, quality)
         sigma_value = None
         if variant.noise_conditional:
-            sigma_value = check_sigma(self._noise_level(image) if sigma is None else sigma, image.shape)
-            sigma_value = _stronger(sigma_value, strength)
+            sigma_value = self._network_sigma(image, sigma, correlated, strength)
         if tile == "auto":  # a gray network takes a colour image's channels as one batch
             batch = image.shape[-1] if variant.channels == 1 else 1
             tile = tile_for_budget(variant.width, image.shape[:2], max_memory // batch)
@@ -524,17 +532,17 @@ class Denoiser:
         if (channels != variant.channels or any(image.shape != images[0].shape for image in images)
                 or tile_for_budget(variant.width, (h, w * len(images)), max_memory) is not None):
             return None
-        kinds = {self._passes_for(image, quality) for image in images}
-        if len(kinds) > 1:  # camera and white noise get different passes
+        plans = [self._plan(image, quality) for image in images]
+        passes = plans[0][0]
+        if any(p != passes for p, _ in plans):  # camera and white noise get different passes
             return None
-        passes = kinds.pop()
         multiple = variant.multiple * passes.factor
         padded_h, padded_w = h + (-h % multiple), w + (-w % multiple)
         batch = np.stack([_window(image, 0, 0, padded_h, padded_w, pixel_scale(image)) for image in images])
         maps = None
         if variant.noise_conditional:
-            values = [_stronger(check_sigma(self._noise_level(im) if s is None else s, im.shape), strength)
-                      for im, s in zip(images, sigmas)]
+            values = [self._network_sigma(im, s, correlated, strength)
+                      for im, s, (_, correlated) in zip(images, sigmas, plans)]
             maps = np.stack([np.full((padded_h, padded_w, 1), v / 255.0, np.float32) if isinstance(v, float)
                              else _window(v, 0, 0, padded_h, padded_w, 1 / 255.0) for v in values])
         out = self._run(variant, batch, maps, passes)[:, :h, :w]

@@ -324,10 +324,29 @@ def test_a_level_estimator_sets_the_blind_sigma():
 
 
 class _Camera(_FixedLevel):
-    """A stand-in estimator that reads ``level`` and finds the noise spatially correlated."""
+    """A stand-in estimator that reads ``level`` and finds the noise spatially correlated, whose
+    Gaussian-equivalent sigma is twice the noise's standard deviation."""
 
     def correlated(self, image):
         return True
+
+    def gaussian_equivalent(self, sigma):
+        return 2 * sigma
+
+
+@pytest.mark.parametrize("quality", ["fast", "standard"])
+def test_camera_noise_of_a_level_is_denoised_at_its_gaussian_equivalent_sigma(quality, monkeypatch):
+    image = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
+    denoiser = tiny_denoiser("unet", 3)
+    told = []
+    monkeypatch.setattr(denoiser.variants[3], "run", lambda x, s: told.append(np.unique(s * 255)) or x)
+    denoiser.estimator = _Camera(10.0)
+    assert denoiser.noise_level(image) == 10.0  # reported: the noise's standard deviation
+    denoiser.denoise(image, quality=quality)
+    denoiser.denoise(image, 6.0, quality=quality)  # a given level means the same
+    denoiser.denoise_batch([image], quality=quality)
+    passes = 1 if quality == "fast" else 2
+    np.testing.assert_allclose(np.concatenate(told), [20.0] * passes + [12.0] * passes + [20.0] * passes, rtol=1e-5)
 
 
 def _sub_image_means(x):

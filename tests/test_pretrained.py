@@ -166,3 +166,21 @@ def test_the_default_estimator_tells_camera_noise_from_white_noise_reading_each_
     fresh = clean + 2 * white
     estimator.estimate(fresh), estimator.correlated(fresh), estimator.estimate(fresh.copy())
     assert reads == [1, 2]  # one reading of each scale for the same pixels
+
+
+def test_the_default_reports_camera_noise_by_its_std_and_tells_the_network_what_level_coarse_reads():
+    from skimage import data
+    from scipy.ndimage import uniform_filter
+
+    from imgdenoise.estimator import load_level_estimator
+
+    default = load_model()
+    clean = data.astronaut()[100:228, 100:228].astype(np.float32) / 255.0
+    noise = uniform_filter(np.random.default_rng(0).normal(0, 24 / 255, clean.shape), size=(3, 3, 1))
+    noisy = np.clip(clean + noise, 0, 1).astype(np.float32)
+    level = default.noise_level(noisy)
+    assert default.estimator.correlated(noisy)
+    assert 0.5 < level / (np.std(noise) * 255) < 2  # the noise's standard deviation, roughly
+    equivalent = default.estimator.gaussian_equivalent(level)
+    assert equivalent == pytest.approx(load_level_estimator("level-coarse").estimate(noisy), rel=1e-4)
+    assert equivalent > 1.5 * level  # correlated noise: a Gaussian network is told more
