@@ -503,7 +503,8 @@ class Denoiser:
             xs = pixel_unshuffle(x, SHUFFLE)
             ss = None if s is None else pixel_unshuffle(s, SHUFFLE)
             for mode in passes.shuffled:
-                out = _run_adapted(variant, _batch_dihedral(xs, mode), None if ss is None else _batch_dihedral(ss, mode))
+                sm = None if ss is None else _batch_dihedral(ss, mode)
+                out = _run_adapted(variant, _batch_dihedral(xs, mode), sm)
                 total = total + pixel_shuffle(_batch_dihedral(out, mode, inverse=True), SHUFFLE)
         return total / (len(passes.modes) + len(passes.shuffled))
 

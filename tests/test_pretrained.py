@@ -149,8 +149,8 @@ def test_the_default_reads_real_noise_levels_with_the_shipped_estimator():
 
 
 def test_the_default_estimator_tells_camera_noise_from_white_noise_reading_each_image_once(monkeypatch):
-    from skimage import data
     from scipy.ndimage import uniform_filter
+    from skimage import data
 
     from imgdenoise.estimator import CoarseEstimator
 
@@ -169,8 +169,8 @@ def test_the_default_estimator_tells_camera_noise_from_white_noise_reading_each_
 
 
 def test_the_default_reports_camera_noise_by_its_std_and_tells_the_network_what_level_coarse_reads():
-    from skimage import data
     from scipy.ndimage import uniform_filter
+    from skimage import data
 
     from imgdenoise.estimator import load_level_estimator
 
