@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from imgdenoise.files import remove_stale_temporaries
 from imgdenoise.inference import DEFAULT_MAX_MEMORY, DEFAULT_QUALITY, pixel_scale, tile_for_budget
 
 
@@ -255,12 +256,3 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
                 error = item.exception()
                 item = error if error is not None else item.result()
             yield src, item
-
-
-def remove_stale_temporaries(dst: Path):
-    """Delete the temporary files an interrupted write of ``dst`` left beside it (``.NAME.*.tmp``)."""
-    import glob
-
-    if dst.parent.is_dir():
-        for stale in dst.parent.glob(f".{glob.escape(dst.name)}.*.tmp"):
-            stale.unlink(missing_ok=True)

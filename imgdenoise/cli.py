@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from imgdenoise.files import atomic_target, atomic_write_text
 from imgdenoise.inference import DEFAULT_QUALITY, QUALITIES
 from imgdenoise.noise import TRAINING_NOISES
 
@@ -191,8 +192,7 @@ def cmd_evaluate(args):
             records += evaluate(denoiser, data, sigmas, method=label, gray=args.gray, blind=args.blind, **options)
     print(format_table(records))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(records, indent=1) + "\n")
+        atomic_write_text(args.json, json.dumps(records, indent=1) + "\n")
         print(f"wrote {args.json}")
     if args.plot:
         from imgdenoise.plotting import plot_psnr_vs_sigma
@@ -214,12 +214,12 @@ def cmd_import_weights(args):
     if out.exists() and not args.overwrite:
         _error(f"{out}: already exists (use --overwrite)")
         return 2
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out)
+    with atomic_target(out) as target:
+        model.save(target)
     card = {**card_for_model(model), "source": f"imported from Keras 2 weights {Path(args.weights).name}"}
     if args.sigma is not None:
         card["training"] = {"sigma_range": [args.sigma, args.sigma]}
-    out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    atomic_write_text(out.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
     print(f"imported {args.weights} into {args.model}: {out} (+ {out.with_suffix('.json').name})")
     return 0
 
@@ -248,7 +248,7 @@ def cmd_pack(args):
         aliases_path = Path(args.output) / "aliases.json"
         table = json.loads(aliases_path.read_text()) if aliases_path.is_file() else {}
         table["default"] = {"model": card.get("family") or card["architecture"]["name"]}
-        aliases_path.write_text(json.dumps(table, indent=2) + "\n")
+        atomic_write_text(aliases_path, json.dumps(table, indent=2) + "\n")
         print(f"{aliases_path}: default is now {table['default']['model']}")
     return 0
 

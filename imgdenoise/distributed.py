@@ -77,7 +77,7 @@ def _read_bytes(source: str) -> bytes:
 
 def _write_bytes(target: str, data: bytes, overwrite: bool):
     if not _is_uri(target):
-        from imgdenoise.io import atomic_write_bytes
+        from imgdenoise.files import atomic_write_bytes
 
         atomic_write_bytes(target, data, overwrite=overwrite)
         return

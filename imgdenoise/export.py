@@ -15,11 +15,12 @@ only ONNX Runtime (``imgdenoise denoise --runtime onnx``).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import keras
 from keras import ops
+
+from imgdenoise.files import atomic_target, atomic_write_text
 
 FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "tflite": "litert"}
 SUFFIXES = {"savedmodel": "", "onnx": ".onnx", "tflite": ".tflite"}
@@ -91,25 +92,19 @@ def export_network(model: keras.Model, card: dict, path, fmt: str) -> Path:
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError(f"exporting needs the TensorFlow backend (KERAS_BACKEND is {keras.backend.backend()})")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     wrapped = deployable(model, card)
     width = next((layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)), 64)
     inputs = ["image", "sigma"] if wrapped.noise_conditional else ["image"]
     card = {**card, "width": width,
             "exported": {"format": fmt, "inputs": inputs, "sigma_scale": "0-255", "keras": keras.__version__}}
-    wrapped.export(str(tmp), format=FORMATS[fmt], input_signature=input_signature(card), verbose=False)
-    if fmt == "onnx":
-        _embed_card(tmp, card)
-    elif fmt == "savedmodel":
-        (tmp / "imgdenoise.json").write_text(json.dumps(card, indent=2) + "\n")
-    else:
-        path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    if path.is_dir():
-        import shutil
-
-        shutil.rmtree(path)
-    os.replace(tmp, path)
+    with atomic_target(path) as target:
+        wrapped.export(str(target), format=FORMATS[fmt], input_signature=input_signature(card), verbose=False)
+        if fmt == "onnx":
+            _embed_card(target, card)
+        elif fmt == "savedmodel":
+            (target / "imgdenoise.json").write_text(json.dumps(card, indent=2) + "\n")
+    if fmt not in ("onnx", "savedmodel"):
+        atomic_write_text(path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
     return path
 
 

@@ -9,11 +9,9 @@ never replaces an existing file unless ``overwrite=True``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -22,6 +20,8 @@ import png
 import tifffile
 from PIL import Image as PILImage
 from PIL import ImageOps
+
+from imgdenoise.files import atomic_target
 
 EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
               ".webp": "WEBP", ".heic": "HEIF", ".heif": "HEIF"}
@@ -476,35 +476,6 @@ def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarra
     return path
 
 
-def _new_file_mode(path: Path) -> int:
-    """The mode ``path`` should get: its current one when it is replaced, else 0o666 less the umask
-    (what ``open()`` would give a new file; ``mkstemp``'s temporaries are 0o600)."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def atomic_target(path: Path):
-    """A temporary path beside ``path`` to write to; renamed onto ``path`` if the block succeeds,
-    deleted if it fails (so ``path`` is never seen half-written). The result has the mode a new
-    file gets under the umask, or the replaced file's mode."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield tmp_path
-        os.chmod(tmp_path, _new_file_mode(path))
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise
-
-
 def encode_image(pixels: np.ndarray, fmt: str, *, bit_depth: int = 8, alpha: np.ndarray | None = None,
                  quality: int = 95, metadata: dict | None = None) -> bytes:
     """Encode ``pixels (H, W, C)`` in [0, 1] as ``fmt`` (PNG, JPEG, BMP, TIFF, WEBP) bytes, as
@@ -521,16 +492,6 @@ def encode_image(pixels: np.ndarray, fmt: str, *, bit_depth: int = 8, alpha: np.
     else:
         _encode(buffer, fmt, array, depth, quality, metadata)
     return buffer.getvalue()
-
-
-def atomic_write_bytes(path, data: bytes, *, overwrite: bool = False) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file beside it, then a rename)."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path}: already exists (use overwrite to replace it)")
-    with atomic_target(path) as tmp_path:
-        Path(tmp_path).write_bytes(data)
-    return path
 
 
 _DTYPES = {8: np.uint8, 16: np.uint16, 32: np.float32}

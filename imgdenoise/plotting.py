@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import matplotlib
@@ -12,14 +11,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from imgdenoise.files import atomic_target  # noqa: E402
+
 
 def _save(fig, path):
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_target(path) as target:
+            fig.savefig(target, dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return path
 
 

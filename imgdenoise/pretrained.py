@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from imgdenoise.files import atomic_target, atomic_write_text
+
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
@@ -74,13 +76,12 @@ def save_pretrained(model, card: dict, directory, stem: str, dtype: str = "float
     directory.mkdir(parents=True, exist_ok=True)
     weights_path = directory / f"{stem}.npz"
     arrays = {f"w{i:03d}": np.asarray(w).astype(dtype) for i, w in enumerate(model.get_weights())}
-    tmp = directory / f".{stem}.tmp.npz"
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, weights_path)
+    with atomic_target(weights_path) as target:
+        np.savez_compressed(target, **arrays)
     card = {**card, "weights": weights_path.name, "weights_dtype": dtype, "sha256": sha256(weights_path),
             "parameters": int(model.count_params())}
     card_path = directory / f"{stem}.json"
-    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    atomic_write_text(card_path, json.dumps(card, indent=2) + "\n")
     return card_path
 
 

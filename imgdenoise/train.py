@@ -22,7 +22,6 @@ import csv
 import dataclasses
 import importlib.util
 import json
-import os
 import time
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from imgdenoise.data import (
     load_paired_folders,
     validation_set,
 )
+from imgdenoise.files import atomic_target, atomic_write_text
 from imgdenoise.losses import get_loss
 from imgdenoise.metrics import psnr_metric
 from imgdenoise.models import build_model, get_spec
@@ -123,15 +123,12 @@ def learning_rate_schedule(config: TrainConfig):
 
 
 def _atomic_save(model: keras.Model, path: Path):
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
+    with atomic_target(path) as target:
+        model.save(target)
 
 
 def _atomic_write_json(path: Path, data: dict):
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
 
 
 def _json_default(value):
@@ -240,12 +237,10 @@ def _align_csv_log(path: Path, keys: list[str]):
     columns = ["epoch"] + sorted(set(keys) | {k for row in rows for k in row if k != "epoch"})
     if rows and list(rows[0].keys()) == columns:
         return
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as f:
+    with atomic_target(path) as target, open(target, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def _load_data(config: TrainConfig, channels: int):

@@ -105,12 +105,13 @@ def test_paired_training_with_a_level_estimator_records_it_for_blind_use(tmp_pat
     from scipy import ndimage
 
     from imgdenoise import load_model
+    from imgdenoise.estimator import load_level_estimator
     from imgdenoise.inference import estimate_image_sigma
 
     denoiser = load_model(run / "best.keras")
     correlated = ndimage.gaussian_filter(rng.normal(0, 0.2, gray_image.shape), (1.5, 1.5, 0))
     noisy = np.clip(gray_image + correlated, 0, 1).astype(np.float32)
-    assert denoiser.noise_level(noisy) == pytest.approx(load_model("default").noise_level(noisy))
+    assert denoiser.noise_level(noisy) == pytest.approx(load_level_estimator("level-coarse").estimate(noisy))
     assert denoiser.noise_level(noisy) > 1.5 * estimate_image_sigma(noisy)  # not the classical reading
     with pytest.raises(ValueError, match="--paired"):
         train(_config(tmp_path / "pairs" / "clean", tmp_path / "run2", level_estimator="level-coarse"), verbose=0)
