@@ -65,6 +65,46 @@ def read_levels(images, level_reader=None) -> list[float]:
         return [float(level) for level in pool.map(read, images)]
 
 
+class PatchSampler:
+    """Random square patches of a set of images: each image picked in proportion to its area, cut at a
+    random place and given one of the 8 flips and rotations (:func:`~imgdenoise.transforms.dihedral`).
+
+    ``images``: (H, W, C) arrays; those smaller than ``patch_size`` are left out (ValueError if none is
+    left). ``partners``: optional images aligned with ``images`` (real noisy counterparts), cut at the
+    same place with the same transform. All randomness comes from the ``rng`` given, so a batch depends
+    only on its generator's seed.
+    """
+
+    def __init__(self, images, patch_size: int, *, partners=None):
+        keep = [i for i, im in enumerate(images) if min(im.shape[:2]) >= patch_size]
+        if not keep:
+            raise ValueError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch size")
+        self.kept = keep  # indices of ``images`` that are sampled
+        self.images = [images[i] for i in keep]
+        self.partners = None if partners is None else [partners[i] for i in keep]
+        self.patch_size = patch_size
+        areas = np.array([im.shape[0] * im.shape[1] for im in self.images], np.float64)
+        self.weights = areas / areas.sum()
+
+    def picks(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        """``count`` image indices, drawn in proportion to the images' areas."""
+        return rng.choice(len(self.images), size=count, p=self.weights)
+
+    def patches(self, rng: np.random.Generator, picks) -> tuple[np.ndarray, np.ndarray | None]:
+        """One patch of each picked image, (N, p, p, C) float32, and the partners' patches (or None)."""
+        p = self.patch_size
+        cut, partners = [], []
+        for index in picks:
+            image = self.images[index]
+            top, left = rng.integers(0, image.shape[0] - p + 1), rng.integers(0, image.shape[1] - p + 1)
+            mode = rng.integers(0, 8)
+            cut.append(dihedral(image[top:top + p, left:left + p], mode))
+            if self.partners is not None:
+                partners.append(dihedral(self.partners[index][top:top + p, left:left + p], mode))
+        stacked = np.stack(cut).astype(np.float32)
+        return stacked, (np.stack(partners).astype(np.float32) if self.partners is not None else None)
+
+
 class PatchDataset(keras.utils.PyDataset):
     """Random noisy/clean patch batches for ``model.fit``.
 
@@ -87,12 +127,8 @@ class PatchDataset(keras.utils.PyDataset):
     def __init__(self, images, *, noise=None, noisy_images=None, patch_size=64, batch_size=16,
                  steps=1000, noise_conditional=False, seed=0, shard=(0, 1), level_reader=None, **kwargs):
         super().__init__(**kwargs)
-        self.images = [im for im in images if min(im.shape[:2]) >= patch_size]
-        if not self.images:
-            raise ValueError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch size")
-        keep = [i for i, im in enumerate(images) if min(im.shape[:2]) >= patch_size]
-        self.noisy_images = None if noisy_images is None else [noisy_images[i] for i in keep]
-        self.noisy_sigmas = None if noisy_images is None else read_levels(self.noisy_images, level_reader)
+        self.sampler = PatchSampler(images, patch_size, partners=noisy_images)
+        self.noisy_sigmas = None if noisy_images is None else read_levels(self.sampler.partners, level_reader)
         self.noise = noise or GaussianNoise(25.0)
         self.patch_size, self.batch_size, self.steps = patch_size, batch_size, steps
         self.noise_conditional, self.seed = noise_conditional, seed
@@ -100,8 +136,11 @@ class PatchDataset(keras.utils.PyDataset):
         if batch_size % shard[1]:
             raise ValueError(f"batch size {batch_size} must be a multiple of the {shard[1]} workers")
         self.epoch = 0  # set by the training loop (see ``set_epoch``), not by Keras' epoch hooks
-        areas = np.array([im.shape[0] * im.shape[1] for im in self.images], np.float64)
-        self.weights = areas / areas.sum()  # sample images in proportion to their area
+
+    @property
+    def images(self) -> list[np.ndarray]:
+        """The clean images patches are cut from (those at least a patch in size)."""
+        return self.sampler.images
 
     def __len__(self):
         return self.steps
@@ -109,17 +148,6 @@ class PatchDataset(keras.utils.PyDataset):
     def set_epoch(self, epoch: int):
         """Select the epoch whose batches ``__getitem__`` returns (training sets it each epoch)."""
         self.epoch = epoch
-
-    def _crop(self, rng, index):
-        image = self.images[index]
-        p = self.patch_size
-        top = rng.integers(0, image.shape[0] - p + 1)
-        left = rng.integers(0, image.shape[1] - p + 1)
-        mode = rng.integers(0, 8)
-        clean = dihedral(image[top:top + p, left:left + p], mode)
-        if self.noisy_images is None:
-            return clean, None
-        return clean, dihedral(self.noisy_images[index][top:top + p, left:left + p], mode)
 
     def __getitem__(self, index):
         batch = self._global_batch(index)
@@ -130,13 +158,11 @@ class PatchDataset(keras.utils.PyDataset):
 
     def _global_batch(self, index):
         rng = np.random.default_rng((self.seed, self.epoch, index))
-        picks = rng.choice(len(self.images), size=self.batch_size, p=self.weights)
-        pairs = [self._crop(rng, i) for i in picks]
-        clean = np.stack([c for c, _ in pairs]).astype(np.float32)
-        if self.noisy_images is None:
+        picks = self.sampler.picks(rng, self.batch_size)
+        clean, noisy = self.sampler.patches(rng, picks)
+        if noisy is None:
             noisy, sigmas = self.noise(clean, rng)
         else:
-            noisy = np.stack([n for _, n in pairs]).astype(np.float32)
             sigmas = np.array([self.noisy_sigmas[i] for i in picks], np.float32)
         if self.noise_conditional:
             sigma_map = np.broadcast_to((sigmas / 255.0)[:, None, None, None], clean.shape[:3] + (1,))
@@ -169,7 +195,7 @@ def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=Fa
         noisy, sigma = noise(clean, rng)
     elif noisy_images is None:
         sigma = np.array([sigmas[i % len(sigmas)] for i in range(len(images))], np.float32)
-        noisy = clean + rng.standard_normal(clean.shape, dtype=np.float32) * (sigma / 255.0)[:, None, None, None]
+        noisy = GaussianNoise.add(clean, sigma, rng)
     else:
         noisy = np.stack([centre(im) for im in noisy_images]).astype(np.float32)
         sigma = np.array(read_levels(noisy_images, level_reader), np.float32)  # as in PatchDataset

@@ -24,8 +24,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from imgdenoise.data import PatchSampler
 from imgdenoise.noise import estimate_sigma
-from imgdenoise.transforms import dihedral
 
 METHODS = ("n2v", "neighbor2neighbor")
 # The ordered pairs of edge-adjacent positions in a 2x2 cell, positions numbered (0,0)=0 (0,1)=1 (1,0)=2 (1,1)=3.
@@ -163,14 +163,12 @@ class NoisyPatches(keras.utils.PyDataset):
             raise ValueError(f"unknown self-supervised method {method!r}; available: {', '.join(METHODS)}")
         if patch_size % 2:
             raise ValueError("self-supervised patches need an even size")
-        self.images = [im for im in images if min(im.shape[:2]) >= patch_size]
-        if not self.images:
-            raise ValueError(f"no training image is at least {patch_size}x{patch_size}; use a smaller patch size")
-        self.sigmas = [estimate_sigma(im) for im in self.images] if sigmas is None else list(sigmas)
+        self.sampler = PatchSampler(images, patch_size)
+        self.images = self.sampler.images
+        self.sigmas = ([estimate_sigma(im) for im in self.images] if sigmas is None
+                       else [list(sigmas)[i] for i in self.sampler.kept])
         self.method, self.patch_size, self.batch_size, self.steps = method, patch_size, batch_size, steps
         self.mask_fraction, self.seed, self.epoch = mask_fraction, seed, 0
-        areas = np.array([im.shape[0] * im.shape[1] for im in self.images], np.float64)
-        self.weights = areas / areas.sum()
 
     def __len__(self):
         return self.steps
@@ -182,14 +180,9 @@ class NoisyPatches(keras.utils.PyDataset):
         return self.batch(np.random.default_rng((self.seed, self.epoch, index)))
 
     def batch(self, rng, picks=None):
-        picks = rng.choice(len(self.images), size=self.batch_size, p=self.weights) if picks is None else picks
+        picks = self.sampler.picks(rng, self.batch_size) if picks is None else picks
         p = self.patch_size
-        patches = []
-        for i in picks:
-            image = self.images[i]
-            top, left = rng.integers(0, image.shape[0] - p + 1), rng.integers(0, image.shape[1] - p + 1)
-            patches.append(np.ascontiguousarray(dihedral(image[top:top + p, left:left + p], rng.integers(0, 8))))
-        noisy = np.stack(patches).astype(np.float32)
+        noisy, _ = self.sampler.patches(rng, picks)
         sigma = np.broadcast_to((np.array([self.sigmas[i] for i in picks], np.float32) / 255.0)[:, None, None, None],
                                 noisy.shape[:3] + (1,)).copy()
         target = np.zeros((len(picks), 1), np.float32)

@@ -1,6 +1,9 @@
 """Gaussian and Poisson-Gaussian noise models, and the evaluation protocol's noise.
 
-Images are float32 arrays in [0, 1]; sigma is always on the 0-255 scale.
+Images are float32 arrays in [0, 1]; sigma is always on the 0-255 scale. Training, validation and the
+seeded benchmark functions all draw through the noise models here; the one exception is the protocol's
+AWGN (:func:`protocol_noise`), which must reproduce the published test scripts' legacy
+``RandomState`` stream to be comparable with their tables.
 """
 
 from __future__ import annotations
@@ -31,8 +34,13 @@ class GaussianNoise:
         """Noisy ``images`` (N, H, W, C) and the per-image sigma (N,) used."""
         lo, hi = _as_range(self.sigma)
         sigmas = rng.uniform(lo, hi, size=len(images)).astype(np.float32)
+        return self.add(images, sigmas, rng), sigmas
+
+    @staticmethod
+    def add(images: np.ndarray, sigmas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``images`` (N, H, W, C) with white Gaussian noise of each image's sigma (``sigmas`` (N,), 0-255)."""
         noise = rng.standard_normal(images.shape, dtype=np.float32)
-        return images + noise * (sigmas / 255.0)[:, None, None, None], sigmas
+        return images + noise * (np.asarray(sigmas, np.float32) / 255.0)[:, None, None, None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +68,9 @@ class PoissonGaussianNoise:
     b: float
 
     def __call__(self, images: np.ndarray, rng: np.random.Generator):
-        shot = rng.poisson(np.clip(images, 0, None) / self.a).astype(np.float32) * self.a if self.a > 0 else images
-        noisy = shot + rng.standard_normal(images.shape, dtype=np.float32) * np.sqrt(self.b)
+        x = np.clip(images.astype(np.float64), 0, None)
+        shot = rng.poisson(x / self.a) * self.a if self.a > 0 else x
+        noisy = shot + rng.normal(0, np.sqrt(self.b), images.shape)
         sigma = 255.0 * np.sqrt(0.5 * self.a + self.b)
         return noisy.astype(np.float32), np.full(len(images), sigma, np.float32)
 
@@ -94,7 +103,5 @@ def add_protocol_noise(clean: np.ndarray, sigma: float, *, seed: int = 0,
 def add_poisson_gaussian_noise(clean: np.ndarray, a: float, b: float, *, seed: int = 0) -> np.ndarray:
     """Seeded Poisson-Gaussian noise (variance ``a * x + b``, [0, 1] scale) for benchmarks; float32,
     not clipped. The same ``seed`` gives the same noise, as :func:`add_protocol_noise`."""
-    rng = np.random.default_rng(seed)
-    x = np.clip(clean.astype(np.float64), 0, None)
-    shot = rng.poisson(x / a) * a if a > 0 else x
-    return (shot + rng.normal(0, np.sqrt(b), clean.shape)).astype(np.float32)
+    noisy, _ = PoissonGaussianNoise(a, b)(clean[None], np.random.default_rng(seed))
+    return noisy[0]
