@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from inference_passes import SIGMAS, held_out, mean_psnr, skimage_pictures  # noqa: E402
 from report import DATASETS  # noqa: E402
 
-from imgdenoise.inference import Denoiser, load_model  # noqa: E402
+from imgdenoise.inference import Denoiser  # noqa: E402
+from imgdenoise.loading import load_model  # noqa: E402
 
 
 def with_candidates(shipped: Denoiser, gray: str | None, colour: str | None) -> Denoiser:

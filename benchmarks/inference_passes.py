@@ -28,9 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DATASETS, machine, today, update_section  # noqa: E402
 
 from imgdenoise.data import list_images, load_images  # noqa: E402
-from imgdenoise.inference import QUALITIES, fuse_luminance, load_model  # noqa: E402
+from imgdenoise.loading import load_model  # noqa: E402
 from imgdenoise.metrics import psnr  # noqa: E402
 from imgdenoise.noise import add_protocol_noise  # noqa: E402
+from imgdenoise.passes import QUALITIES, fuse_luminance  # noqa: E402
 
 SIGMAS = (15.0, 25.0, 50.0)
 WEIGHTS = np.round(np.linspace(0, 1, 11), 2)

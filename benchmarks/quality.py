@@ -8,7 +8,7 @@ Usage:
 
 Methods: shipped model names (unet, dncnn, seed), optionally with a quality after a colon
 (`unet:fast`, one network pass; `unet:best`, the standard passes under the 8 flips and rotations;
-no suffix: the default, `standard`, two passes; see imgdenoise.inference.QUALITIES); `dncnn-official`
+no suffix: the default, `standard`, two passes; see imgdenoise.passes.QUALITIES); `dncnn-official`
 (the DnCNN authors' sigma-25 gray weights from ../shared/reference, measured where they apply); and
 bm3d, nlm, tv, wavelet, noisy. The DnCNN rows are measured as DnCNN is published, one pass
 (`dncnn:fast`, `dncnn-official:fast`).
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DATASETS, ROOT, hardware, machine, today, update_section  # noqa: E402
 
 from imgdenoise.evaluate import evaluate  # noqa: E402
-from imgdenoise.inference import DEFAULT_QUALITY, split_quality  # noqa: E402
+from imgdenoise.passes import DEFAULT_QUALITY, split_quality  # noqa: E402
 
 SETS = {"BSD68": False, "Set12": False, "CBSD68": True, "Kodak24": True}  # name -> colour
 # Published PSNR (dB) at sigma 15/25/50, from the papers' tables (DnCNN, FFDNet, DPIR, SwinIR, SCUNet).

@@ -101,7 +101,7 @@ def finetune_run(noise: str, data: Path) -> Path:
 
 def _model_row(noise: str, method: str, data: Path, args) -> tuple:
     """``(model to score, row fields)`` of one method."""
-    from imgdenoise.inference import load_model
+    from imgdenoise.loading import load_model
 
     if method == "shipped":
         return load_model("unet"), {"source": "none of these (shipped weights)", "steps": "-"}

@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, today, update_section  # noqa: E402
 
-from imgdenoise.inference import load_model  # noqa: E402
+from imgdenoise.loading import load_model  # noqa: E402
 from imgdenoise.models.complexity import flops_per_pixel  # noqa: E402
 
 # (shipped name, quality): ours at the default and at one pass; DnCNN (the reference) and the seed
@@ -137,7 +137,7 @@ def runtime_rows(repeats):
 
 BACKEND_PROBE = """
 import sys, time, numpy as np
-from imgdenoise.inference import load_model
+from imgdenoise.loading import load_model
 denoiser = load_model("unet")
 image = np.random.default_rng(0).random((1155, 1732, 1), np.float32)
 denoiser.denoise(image, 25.0, quality="fast")

@@ -105,12 +105,12 @@ def best_sigmas(network, clean, noisy, batch: int = 24) -> tuple[np.ndarray, np.
 
 
 def make_targets(args, cache: Path):
-    from imgdenoise.inference import _bfloat16_copy
     from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained
+    from imgdenoise.runtimes import bfloat16_copy
 
     train, val = split_images([Path(f) for f in args.train])
     model, card = load_pretrained(WEIGHTS_DIR / "unet-color.json")
-    network = _bfloat16_copy(model, card) if args.bf16 else model
+    network = bfloat16_copy(model, card) if args.bf16 else model
     data = {}
     for split, images, count, seed in (("train", train, args.patches, 1), ("val", val, args.patches // 8, 2)):
         started = time.time()

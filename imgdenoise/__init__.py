@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 def load_model(name_or_path="default", **kwargs):
     """Load a denoiser: shipped name (``unet``, ``dncnn``, ``seed``), ``.keras`` path, model card,
     or classical method (``bm3d``, ``nlm``, ``tv``, ``wavelet``)."""
-    from imgdenoise.inference import load_model as _load
+    from imgdenoise.loading import load_model as _load
 
     return _load(name_or_path, **kwargs)
 

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from imgdenoise.checks import pixel_scale
 from imgdenoise.files import remove_stale_temporaries
-from imgdenoise.inference import DEFAULT_MAX_MEMORY, DEFAULT_QUALITY, pixel_scale, tile_for_budget
+from imgdenoise.passes import DEFAULT_QUALITY
+from imgdenoise.tiling import DEFAULT_MAX_MEMORY, tile_for_budget
 
 
 def expand_inputs(inputs) -> list[Path]:

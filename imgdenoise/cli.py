@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from imgdenoise.files import atomic_target, atomic_write_text
-from imgdenoise.inference import DEFAULT_QUALITY, QUALITIES
 from imgdenoise.noise import TRAINING_NOISES
+from imgdenoise.passes import DEFAULT_QUALITY, QUALITIES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -32,7 +32,7 @@ def _model_config(items):
 
 
 def _strength(text: str) -> float:
-    from imgdenoise.inference import check_strength
+    from imgdenoise.checks import check_strength
 
     try:
         return check_strength(text)
@@ -100,7 +100,7 @@ def cmd_denoise(args):
 
     from imgdenoise import load_model
     from imgdenoise.batch import Skipped, check_outputs, denoise_files, expand_inputs, output_path_for
-    from imgdenoise.inference import check_strength
+    from imgdenoise.checks import check_strength
 
     try:
         denoiser = load_model(args.model, runtime=args.runtime)
@@ -150,7 +150,7 @@ def cmd_denoise(args):
 def cmd_evaluate(args):
     from imgdenoise import load_model
     from imgdenoise.evaluate import evaluate, evaluate_paired, format_table, load_pairs, method_labels
-    from imgdenoise.inference import split_quality
+    from imgdenoise.passes import split_quality
 
     names = (args.model or []) + (args.method or [])
     if not names:
@@ -226,7 +226,7 @@ def cmd_import_weights(args):
 
 def cmd_pack(args):
     """Turn a run's best model into shippable float16 weights + model card."""
-    from imgdenoise.inference import load_model
+    from imgdenoise.loading import load_model
     from imgdenoise.pretrained import save_pretrained
 
     run = Path(args.run)

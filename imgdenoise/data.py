@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from imgdenoise.inference import estimate_image_sigma
+from imgdenoise.estimator import estimate_image_sigma
 from imgdenoise.io import EXTENSIONS, is_image_file, read_image, to_channels
 from imgdenoise.noise import GaussianNoise
 from imgdenoise.transforms import dihedral

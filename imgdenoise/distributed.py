@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from imgdenoise.inference import DEFAULT_QUALITY
+from imgdenoise.passes import DEFAULT_QUALITY
 
 
 def _is_uri(text: str) -> bool:
@@ -115,7 +115,7 @@ class DenoiseWorker:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         if threads:
             _limit_threads(threads)
-        from imgdenoise.inference import load_model
+        from imgdenoise.loading import load_model
 
         self.denoiser = load_model(model, runtime=runtime)
         self.sigma, self.overwrite, self.max_pixels, self.quality = sigma, overwrite, max_pixels, quality

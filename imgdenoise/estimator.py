@@ -23,6 +23,9 @@ import hashlib
 
 import numpy as np
 
+from imgdenoise.checks import pixel_scale
+from imgdenoise.noise import estimate_sigma
+
 ESTIMATE_CROP = 1024  # images larger than this a side are read on their central crop
 
 
@@ -36,10 +39,14 @@ def central_crop(image: np.ndarray, size: int = ESTIMATE_CROP) -> np.ndarray:
 def estimation_window(image: np.ndarray) -> np.ndarray:
     """What every estimator reads of ``image`` ((H, W[, C]) float in [0, 1], or uint8/uint16): its central
     crop as (h, w, C) float32 in [0, 1]."""
-    from imgdenoise.inference import pixel_scale
-
     window = central_crop(image).astype(np.float32) * np.float32(pixel_scale(image))
     return window[..., None] if window.ndim == 2 else window
+
+
+def estimate_image_sigma(image: np.ndarray) -> float:
+    """:func:`~imgdenoise.noise.estimate_sigma` of ``image`` (any size, float or integer);
+    images larger than :data:`ESTIMATE_CROP` a side are measured on their central crop."""
+    return estimate_sigma(estimation_window(image))
 
 
 class LevelEstimator:

@@ -23,7 +23,7 @@ from imgdenoise.noise import add_protocol_noise
 def method_labels(names) -> list[str]:
     """Labels for methods in tables and figures: each name as given, but a model file by its file
     name (``runs/x/dncnn.keras:fast`` -> ``dncnn.keras:fast``) unless two labels would then clash."""
-    from imgdenoise.inference import split_quality
+    from imgdenoise.passes import split_quality
 
     def short(name):
         base, quality = split_quality(name)

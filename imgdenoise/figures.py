@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from imgdenoise.evaluate import method_labels
-from imgdenoise.inference import DEFAULT_QUALITY, split_quality
 from imgdenoise.io import read_image, to_channels, write_image
 from imgdenoise.metrics import psnr, ssim
 from imgdenoise.noise import add_protocol_noise
+from imgdenoise.passes import DEFAULT_QUALITY, split_quality
 from imgdenoise.plotting import plot_comparison
 
 

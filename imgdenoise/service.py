@@ -35,7 +35,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from imgdenoise import __version__
-from imgdenoise.inference import DEFAULT_QUALITY, QUALITIES
+from imgdenoise.passes import DEFAULT_QUALITY, QUALITIES
 
 WEB_DIR = Path(__file__).parent / "web"
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp", "TIFF": "image/tiff",
@@ -114,7 +114,7 @@ class ModelPool:
                                      f"{', '.join(self.config.models)}")
         with self._lock:
             if name not in self._loaded:
-                from imgdenoise.inference import load_model
+                from imgdenoise.loading import load_model
 
                 self._loaded[name] = load_model(name, runtime=self.config.runtime)
             return self._loaded[name]
@@ -200,7 +200,8 @@ def _model_summary(name: str) -> dict:
 def _denoise_within(denoiser, pixels, sigma, max_seconds: float, **kwargs):
     """``denoiser.denoise(pixels, sigma, **kwargs)``, given up with 503 once it has run ``max_seconds``
     (checked after each band of rows; a classical method runs whole)."""
-    from imgdenoise.inference import check_image, collect_rows
+    from imgdenoise.checks import check_image
+    from imgdenoise.tiling import collect_rows
 
     if not hasattr(denoiser, "denoise_rows"):
         return denoiser.denoise(pixels, sigma, **kwargs)
@@ -232,7 +233,7 @@ def _check_work(denoiser, shape, quality: str, max_work: float):
 
 
 def _parse_strength(text: str) -> float:
-    from imgdenoise.inference import check_strength
+    from imgdenoise.checks import check_strength
 
     try:
         return check_strength(text)

@@ -20,7 +20,7 @@ def folder(tmp_path_factory):
 
 def test_ray_engine_denoises_like_the_local_path_and_restarts(folder):
     from imgdenoise.distributed import denoise_with_ray
-    from imgdenoise.inference import load_model
+    from imgdenoise.loading import load_model
 
     out = folder / "out"
     records = denoise_with_ray("seed", [str(folder / "in")], str(out), sigma=20.0, workers=2, batch_size=2)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from imgdenoise.export import export_denoiser
-from imgdenoise.inference import load_model
+from imgdenoise.loading import load_model
 from tests.test_models import tiny_denoiser
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="export needs TensorFlow")

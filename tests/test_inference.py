@@ -1,15 +1,8 @@
 import numpy as np
 import pytest
 
-from imgdenoise.inference import (
-    TRANSPOSE,
-    Denoiser,
-    Passes,
-    _balanced_tile,
-    _tile_starts,
-    fuse_luminance,
-    split_quality,
-)
+from imgdenoise.inference import Denoiser
+from imgdenoise.passes import TRANSPOSE, Passes
 from tests.test_models import tiny_denoiser
 
 pytestmark = pytest.mark.backend
@@ -82,15 +75,6 @@ def test_standard_quality_of_a_colour_image_fuses_the_gray_networks_luminance():
                                atol=1e-5)
 
 
-def test_fuse_luminance_moves_only_the_luminance():
-    rng = np.random.default_rng(0)
-    colour, luminance = rng.random((5, 7, 3)), rng.random((5, 7, 1))
-    fused = fuse_luminance(colour, luminance, 0.25)
-    np.testing.assert_allclose(fused.mean(-1, keepdims=True), 0.75 * colour.mean(-1, keepdims=True) + 0.25 * luminance)
-    np.testing.assert_allclose(fused - fused.mean(-1, keepdims=True), colour - colour.mean(-1, keepdims=True),
-                               atol=1e-12)
-
-
 @pytest.mark.parametrize("quality", ["fast", "standard"])
 def test_denoise_batch_matches_one_by_one(quality):
     rng = np.random.default_rng(0)
@@ -99,19 +83,6 @@ def test_denoise_batch_matches_one_by_one(quality):
     together = denoiser.denoise_batch(images, [10, 20, None], quality=quality)
     for image, sigma, result in zip(images, [10, 20, None], together):
         np.testing.assert_allclose(result, denoiser.denoise(image, sigma, quality=quality), atol=1e-5)
-
-
-@pytest.mark.parametrize("size", [64, 65, 700, 1160, 1736, 3001])
-@pytest.mark.parametrize("tile,overlap", [(704, 64), (256, 32), (96, 80)])
-def test_balanced_tiles_are_as_few_and_as_small_as_can_be(size, tile, overlap):
-    length = _balanced_tile(size, tile, overlap, 8)
-    starts = _tile_starts(size, length, length - overlap)
-    fewest = 1 if size <= tile else -(-(size - overlap) // (tile - overlap))
-    assert length <= max(tile, size if size <= tile else 0) and len(starts) == fewest
-    assert starts[0] == 0 and starts[-1] + length == size
-    assert all(b - a <= length - overlap for a, b in zip(starts, starts[1:]))  # overlap kept
-    if size > tile:
-        assert length % 8 == 0 and length < tile + 8
 
 
 def test_sigma_map_and_scalar_agree_when_constant():
@@ -153,7 +124,7 @@ def test_absurd_sigma_is_refused(sigma):
 
 
 def test_auto_tiling_bounds_memory_and_matches_whole_image():
-    from imgdenoise.inference import auto_tile
+    from imgdenoise.tiling import auto_tile
 
     denoiser = tiny_denoiser("dncnn", 1)
     model = denoiser.variants[1].model
@@ -265,16 +236,6 @@ def test_any_array_and_sigma_give_a_clean_result_or_a_value_error():
         assert out.shape == array.shape and out.dtype == np.float32 and np.all(np.isfinite(out))
 
     check()
-
-
-@pytest.mark.parametrize("name, expected", [
-    ("dncnn:fast", ("dncnn", "fast")), ("unet:best", ("unet", "best")), ("unet", ("unet", None)),
-    ("runs/a:b/best.keras", ("runs/a:b/best.keras", None)),
-    ("C:/models/m.keras:standard", ("C:/models/m.keras", "standard")),
-    ("unet:fastest", ("unet:fastest", None)),
-])
-def test_split_quality(name, expected):
-    assert split_quality(name) == expected
 
 
 def test_strength_zero_returns_the_input_one_the_default_and_more_removes_more():

@@ -67,8 +67,8 @@ def test_self_supervised_training_lowers_the_loss_and_raises_psnr(method, tmp_pa
     import keras
     from skimage import data as skdata
 
-    from imgdenoise.inference import load_model
     from imgdenoise.io import write_image
+    from imgdenoise.loading import load_model
     from imgdenoise.metrics import psnr
     from imgdenoise.train import TrainConfig, train
 

@@ -105,8 +105,7 @@ def test_paired_training_with_a_level_estimator_records_it_for_blind_use(tmp_pat
     from scipy import ndimage
 
     from imgdenoise import load_model
-    from imgdenoise.estimator import load_level_estimator
-    from imgdenoise.inference import estimate_image_sigma
+    from imgdenoise.estimator import estimate_image_sigma, load_level_estimator
 
     denoiser = load_model(run / "best.keras")
     correlated = ndimage.gaussian_filter(rng.normal(0, 0.2, gray_image.shape), (1.5, 1.5, 0))

@@ -1,0 +1,125 @@
+"""Loading denoisers by name: the shipped weights and aliases (``default``), ``.keras`` run files, model
+cards, exported ONNX files and the classical methods, each returned as a :class:`~imgdenoise.inference.Denoiser`
+(or a :class:`~imgdenoise.classical.ClassicalDenoiser`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imgdenoise.inference import Denoiser
+from imgdenoise.runtimes import DEFAULT_RUNTIME, RUNTIMES, KerasVariant, OnnxVariant, Variant
+
+DEFAULT_MODEL = "default"
+
+
+def load_model(name_or_path="default", runtime: str = DEFAULT_RUNTIME):
+    """Load a denoiser: a shipped name (``default``, a family such as ``unet``, or one weight's
+    stem such as ``unet-color``: :func:`~imgdenoise.pretrained.shipped_names`), a ``.keras`` file
+    (its ``.json`` model card beside it is used when present), a card ``.json``,
+    an exported ``.onnx`` file (runs on ONNX Runtime), or a classical method (``bm3d``,
+    ``nlm``, ``tv``, ``wavelet``, ``noisy``).
+
+    ``runtime``: see the module docstring; ``onnx`` with a shipped name exports the shipped
+    weights once into the user's cache folder. ``.keras`` files load in Keras safe mode: no
+    code from the file is executed.
+    """
+    from imgdenoise.classical import METHODS, ClassicalDenoiser
+
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}; available: {', '.join(RUNTIMES)}")
+    text = str(name_or_path)
+    if text in METHODS:
+        return ClassicalDenoiser(text)
+    path = Path(text)
+    if path.suffix == ".onnx":
+        variant = OnnxVariant(path)
+        return Denoiser({variant.channels: variant}, name=variant.card["architecture"]["name"])
+    if path.suffix == ".json" and path.is_file():
+        from imgdenoise.pretrained import load_pretrained
+
+        model, card = load_pretrained(path)
+        return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime, estimator=_card_estimator(card))
+    if path.suffix == ".keras":
+        model, card = _load_keras_file(path)
+        return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime, estimator=_card_estimator(card))
+    denoiser = _shipped_denoiser(text, runtime)
+    if denoiser is None:
+        from imgdenoise.models import list_models
+        from imgdenoise.pretrained import shipped_names
+
+        raise ValueError(f"no shipped weights for model {text!r}; shipped: {', '.join(shipped_names())} "
+                         f"(registered architectures: {', '.join(list_models())}); or give a .keras path")
+    return denoiser
+
+
+def _shipped_denoiser(name: str, runtime: str = DEFAULT_RUNTIME) -> Denoiser | None:
+    """The shipped denoiser ``name``: an alias (``default``, :func:`~imgdenoise.pretrained.aliases`), a
+    family or a stem (:func:`~imgdenoise.pretrained.resolve_shipped`); None if there is none."""
+    from imgdenoise.pretrained import aliases, resolve_shipped, shipped_cards
+
+    alias = aliases().get(name)
+    if alias is not None:
+        denoiser = _shipped_denoiser(alias["model"], runtime)
+        if denoiser is None:
+            return None
+        if alias.get("level_estimator"):
+            denoiser.estimator = _level_estimator(alias["level_estimator"])
+        if alias.get("blind_model"):
+            denoiser.blind = _shipped_denoiser(alias["blind_model"], runtime)
+        denoiser.name = name
+        return denoiser
+    stems = resolve_shipped(name)
+    if not stems:
+        return None
+    cards = shipped_cards()
+    variants = {}
+    for stem in stems:
+        variants.setdefault(int(cards[stem]["channels"]), _shipped_variant(stem, runtime))
+    return Denoiser(variants, name=name, estimator=_card_estimator(cards[stems[0]]))
+
+
+def _card_estimator(card: dict):
+    """The level estimator a weight's card names (the one it was trained to be told), or None."""
+    stem = card.get("level_estimator")
+    return _level_estimator(stem) if stem else None
+
+
+def _level_estimator(stem: str):
+    from imgdenoise.estimator import load_level_estimator
+
+    return load_level_estimator(stem)
+
+
+def _shipped_variant(stem: str, runtime: str) -> Variant:
+    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained
+
+    if runtime == "onnx":
+        from imgdenoise.pretrained import cached_onnx
+
+        return OnnxVariant(cached_onnx(stem))
+    model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
+    return KerasVariant(model, card, runtime)
+
+
+def _load_keras_file(path: Path):
+    """A ``.keras`` file and its card (the ``.json`` beside it, or one derived from the model)."""
+    import keras
+
+    from imgdenoise.pretrained import card_for_model
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:
+        raise ValueError(f"{path}: not a loadable Keras model ({type(error).__name__}: {error})") from None
+    card_path = path.with_suffix(".json")
+    card = _json(card_path) if card_path.is_file() else card_for_model(model)
+    return model, card
+
+
+def _json(path):
+    import json
+
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,144 @@
+"""Runtimes: one network of a denoiser (gray or colour) behind the engine that runs it.
+
+``keras`` (the Keras backend's compiled predict step), ``xla`` (the same, XLA-compiled), ``eager`` (plain
+calls), ``bf16`` (compiled, mixed bfloat16: for CPUs with AMX/AVX512-BF16 units) or ``onnx`` (ONNX Runtime
+on an exported model, without TensorFlow). Keras is imported only when a Keras model is used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+RUNTIMES = ("keras", "xla", "eager", "bf16", "onnx")
+DEFAULT_RUNTIME = "keras"
+
+
+class Variant:
+    """One network of a denoiser (gray or colour) behind a runtime, with its model card.
+
+    ``run(noisy, sigma_map)`` maps a batch (N, H, W, channels) (and, for noise-conditional
+    networks, (N, H, W, 1) maps of sigma / 255) to the denoised batch; H and W must be
+    multiples of ``multiple``.
+    """
+
+    card: dict
+
+    @property
+    def channels(self) -> int:
+        return int(self.card["channels"])
+
+    @property
+    def noise_conditional(self) -> bool:
+        return bool(self.card.get("noise_conditional"))
+
+    @property
+    def multiple(self) -> int:
+        return int(self.card.get("multiple", 1))
+
+    @property
+    def width(self) -> int:
+        """Channels at full resolution, for the memory estimate of automatic tiling."""
+        return int(self.card.get("width", 64))
+
+    def run(self, noisy: np.ndarray, sigma_map: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+
+class KerasVariant(Variant):
+    """A Keras model on the ``keras`` (compiled predict step), ``xla``, ``bf16`` or ``eager`` runtime."""
+
+    def __init__(self, model, card: dict, runtime: str = DEFAULT_RUNTIME):
+        if runtime not in ("keras", "xla", "eager", "bf16"):
+            raise ValueError(f"runtime {runtime!r} does not run Keras models; use keras, xla, bf16 or eager")
+        if "channels" not in card:
+            card = {**card, "channels": int(model.inputs[0].shape[-1])}
+        if runtime == "bf16":
+            model = bfloat16_copy(model, card)
+        self.model, self.card, self.runtime = model, card, runtime
+        if runtime != "eager":
+            model.compile(jit_compile=runtime == "xla")
+
+    @property
+    def width(self) -> int:
+        return first_conv_width(self.model)
+
+    def run(self, noisy, sigma_map):
+        import keras
+
+        inputs = [noisy, sigma_map] if self.noise_conditional else noisy
+        if self.runtime == "eager":
+            out = keras.ops.convert_to_numpy(self.model(inputs, training=False))
+        else:
+            out = self.model.predict_on_batch(inputs)
+        return np.asarray(out, np.float32)
+
+
+def bfloat16_copy(model, card: dict):
+    """``model`` rebuilt under the mixed bfloat16 policy (bfloat16 compute, float32 weights)."""
+    import keras
+
+    from imgdenoise.models import build_model
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        copy = build_model(**card["architecture"])
+    finally:
+        keras.config.set_dtype_policy(previous)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+class OnnxVariant(Variant):
+    """An exported model (``imgdenoise export --format onnx``) on ONNX Runtime; no TensorFlow.
+
+    The model card travels inside the ONNX file's metadata (``imgdenoise_card``).
+    """
+
+    def __init__(self, path, threads: int | None = None):
+        import json
+
+        import onnxruntime
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such model file")
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:
+            raise ValueError(f"{path}: not a loadable ONNX model ({type(error).__name__}: {error})") from None
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        if "imgdenoise_card" not in metadata:
+            raise ValueError(f"{path}: ONNX model has no imgdenoise model card (export it with `imgdenoise export`)")
+        self.card = json.loads(metadata["imgdenoise_card"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+
+    def run(self, noisy, sigma_map):
+        feeds = {self.inputs[0]: noisy.astype(np.float32, copy=False)}
+        if self.noise_conditional:
+            feeds[self.inputs[1]] = (sigma_map * 255.0).astype(np.float32)  # exported models take sigma 0-255
+        return self.session.run(None, feeds)[0]
+
+
+def first_conv_width(model) -> int:
+    import keras
+
+    return next((layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)), 64)
+
+
+def run_adapted(variant: Variant, x: np.ndarray, s: np.ndarray | None) -> np.ndarray:
+    """A batch (N, h, w, C) through ``variant``, adapting its channels: a gray network takes colour
+    channels as more images; a colour network takes a gray image replicated and its output averaged."""
+    n, h, w, channels = x.shape
+    if channels == variant.channels:
+        return variant.run(x, s)
+    if variant.channels == 1:
+        batch = np.ascontiguousarray(np.moveaxis(x, -1, 1).reshape(n * channels, h, w, 1))
+        maps = None if s is None else np.repeat(s, channels, axis=0)
+        return np.moveaxis(variant.run(batch, maps).reshape(n, channels, h, w), 1, -1)
+    return variant.run(np.repeat(x, variant.channels, axis=-1), s).mean(-1, keepdims=True)
