@@ -92,32 +92,6 @@ def check_outputs(jobs) -> None:
     check_writable(jobs)
 
 
-def denoise_file(denoiser, src, dst, *, sigma=None, overwrite: bool = False, max_pixels=None, **kwargs) -> dict:
-    """Read ``src``, denoise, write ``dst`` with the input's bit depth and alpha.
-
-    8/16-bit pixels stay in their integer type in memory and the result is written band by
-    band as it is computed (TIFF streams to disk), so memory stays bounded for large images.
-    Never replaces ``src`` or an existing ``dst`` unless ``overwrite``. Returns a summary dict
-    (sizes, sigma used, seconds).
-    """
-    import time
-
-    from imgdenoise.io import DEFAULT_MAX_PIXELS, read_image
-
-    src, dst = Path(src), Path(dst)
-    if dst.resolve() == src.resolve() and not overwrite:
-        raise FileExistsError(f"{src}: output would replace the input (use overwrite to allow it)")
-    if dst.exists() and not overwrite:
-        raise FileExistsError(f"{dst}: output already exists (use overwrite to replace it)")
-    image = read_image(src, max_pixels=max_pixels or DEFAULT_MAX_PIXELS, native=True)
-    denoiser = denoiser.for_sigma(sigma)
-    used_sigma = denoiser.noise_level(image.pixels) if sigma is None else sigma
-    start = time.perf_counter()
-    _denoise_to_file(denoiser, image, used_sigma, dst, overwrite, **kwargs)
-    return {"input": str(src), "output": str(dst), "size": image.pixels.shape, "sigma": used_sigma,
-            "seconds": time.perf_counter() - start}
-
-
 def _denoise_to_file(denoiser, image, sigma, dst, overwrite: bool, **kwargs):
     """Denoise a read :class:`~imgdenoise.io.Image` band by band straight into ``dst``."""
     from imgdenoise.io import write_image_rows
@@ -148,7 +122,8 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
     thread pool and encoded behind on another while the network computes, so I/O overlaps
     compute; consecutive small images of the same size go through the network as one batch of
     up to ``batch_size``. A file that fails yields its exception and the rest go on. Large images
-    take the streaming path of :func:`denoise_file`. Other keyword arguments as :meth:`Denoiser.denoise`.
+    are denoised band by band straight into their file (:func:`_denoise_to_file`). Other keyword
+    arguments as :meth:`Denoiser.denoise`.
     """
     import time
     from collections import deque
@@ -169,7 +144,7 @@ def denoise_files(denoiser, jobs, *, sigma=None, overwrite: bool = False, max_pi
             return None, Skipped(f"{dst}: exists (overwrite to redo it)")
         remove_stale_temporaries(dst)
         image = read_image(src, max_pixels=limit, native=True)
-        return image, denoiser.noise_level(image.pixels) if sigma is None else sigma
+        return image, denoiser.resolve(image.pixels, sigma).sigma
 
     def summary(src, dst, image, used, seconds):
         return {"input": str(src), "output": str(dst), "size": image.pixels.shape, "sigma": used, "seconds": seconds}

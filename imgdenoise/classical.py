@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from imgdenoise.inference import Resolved
 from imgdenoise.noise import estimate_sigma
 
 
@@ -66,6 +67,12 @@ class ClassicalDenoiser:
 
     def for_sigma(self, sigma) -> "ClassicalDenoiser":
         return self
+
+    def resolve(self, image, sigma=None) -> Resolved:
+        """As :meth:`imgdenoise.inference.Denoiser.resolve`."""
+        if sigma is None:
+            return Resolved(self, self.noise_level(image), "estimated")
+        return Resolved(self, sigma, "given")
 
     def noise_level(self, image: np.ndarray) -> float:
         """The noise level (0-255) this method uses when not told one."""

@@ -283,7 +283,7 @@ def cmd_info(args):
     from imgdenoise.io import read_image
 
     try:
-        estimator = load_model(args.model).for_sigma(None)  # what blind denoising would use
+        denoiser = load_model(args.model)
     except (ValueError, FileNotFoundError) as error:
         _error(str(error))
         return 2
@@ -291,14 +291,15 @@ def cmd_info(args):
     for path in args.images:
         try:
             image = read_image(path)
-            level = estimator.noise_level(image.pixels)
+            run = denoiser.resolve(image.pixels)  # what blind denoising would use
+            level = run.sigma
         except (ValueError, OSError) as error:
             _error(str(error))
             status = 1
             continue
         h, w, c = image.pixels.shape
         mode = {1: "gray", 3: "RGB"}[c] + ("+alpha" if image.alpha is not None else "")
-        noise = "n/a" if level is None else f"{level:.1f} (0-255, as {estimator.name} reads it)"
+        noise = "n/a" if level is None else f"{level:.1f} (0-255, as {run.denoiser.name} reads it)"
         print(f"{path}: {w}x{h} {mode}, {image.bit_depth}-bit {image.format}, estimated noise sigma {noise}")
     return status
 

@@ -143,9 +143,8 @@ class DenoiseWorker:
         from imgdenoise.io import DEFAULT_MAX_PIXELS, decode_image, encode_image
 
         image = decode_image(_read_bytes(source), source, max_pixels=self.max_pixels or DEFAULT_MAX_PIXELS)
-        denoiser = self.denoiser.for_sigma(self.sigma)
-        sigma = denoiser.noise_level(image.pixels) if self.sigma is None else self.sigma
-        clean = denoiser.denoise(image.pixels, sigma, quality=self.quality)
+        run = self.denoiser.resolve(image.pixels, self.sigma)
+        clean = run.denoiser.denoise(image.pixels, run.sigma, quality=self.quality)
         fmt = image.format if Path(target).suffix.lower() in ("", Path(source).suffix.lower()) else None
         if fmt is None:
             from imgdenoise.io import image_format

@@ -17,6 +17,8 @@ NumPy only: Keras is imported when a Keras model is loaded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from imgdenoise.checks import check_image, check_sigma, check_strength, pixel_scale, stronger
@@ -41,6 +43,18 @@ from imgdenoise.tiling import (
     tiled_rows,
 )
 from imgdenoise.transforms import pixel_shuffle, pixel_unshuffle
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """How one call runs: the ``denoiser`` that runs (a router's blind model resolved), the noise level
+    ``sigma`` it is given (0-255, a number or a map; None for a network that takes none) and its
+    ``source``: ``"given"``, ``"estimated"`` (read from the image) or ``"not used"``. What callers report
+    (the CLI, batch jobs, Ray, the service's X-Sigma) is this, so they all report what ran."""
+
+    denoiser: object
+    sigma: float | np.ndarray | None
+    source: str
 
 
 class Denoiser:
@@ -72,6 +86,16 @@ class Denoiser:
         else this one. Callers that report the level used call ``for_sigma(None).noise_level(image)`` and
         pass that level to the same denoiser, so the image is read once."""
         return self.blind if sigma is None and self.blind is not None else self
+
+    def resolve(self, image, sigma=None) -> Resolved:
+        """The denoiser a call with ``sigma`` runs and the level it uses, the image read once (if at all);
+        pass ``resolved.sigma`` to ``resolved.denoiser``'s :meth:`denoise` or :meth:`denoise_rows`."""
+        denoiser = self.for_sigma(sigma)
+        if not denoiser.noise_conditional:
+            return Resolved(denoiser, None, "not used")
+        if sigma is None:
+            return Resolved(denoiser, denoiser.noise_level(image), "estimated")
+        return Resolved(denoiser, sigma, "given")
 
     def noise_level(self, image) -> float | None:
         """The noise level (0-255) blind denoising of ``image`` uses (the value reported as the sigma

@@ -262,11 +262,10 @@ def _denoise_upload(pool: ModelPool, denoiser, image, used_sigma, out_format, st
     except ImageReadError as error:
         status = 413 if isinstance(error, ImageTooLargeError) else 415
         raise HTTPException(status, str(error)) from None
-    denoiser = denoiser.for_sigma(used_sigma)  # the network that runs (the default routes blind calls)
-    _check_work(denoiser, decoded.pixels.shape, quality, config.max_work)
-    source = "given" if denoiser.noise_conditional else "not used by this model"
-    if used_sigma is None and denoiser.noise_conditional:
-        used_sigma, source = denoiser.noise_level(decoded.pixels), "estimated"
+    _check_work(denoiser.for_sigma(used_sigma), decoded.pixels.shape, quality, config.max_work)
+    run = denoiser.resolve(decoded.pixels, used_sigma)  # what runs, and the level it uses
+    denoiser, used_sigma = run.denoiser, run.sigma
+    source = "not used by this model" if run.source == "not used" else run.source
     clean = pool.denoise(denoiser, decoded.pixels, used_sigma, quality, strength)
     fmt = out_format or decoded.format
     body = encode_image(clean, fmt, bit_depth=decoded.bit_depth, alpha=decoded.alpha, metadata=decoded.metadata)

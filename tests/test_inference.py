@@ -378,3 +378,16 @@ def test_out_of_range_and_ambiguous_inputs_are_refused(image, message):
 def test_unclipped_noisy_floats_are_accepted():
     noisy = np.random.default_rng(0).normal(0.5, 0.6, (16, 16)).astype(np.float32)  # strays outside [0, 1]
     assert tiny_denoiser("unet", 1).denoise(noisy, 50).shape == noisy.shape
+
+
+def test_a_call_resolves_to_the_network_that_runs_and_the_level_it_uses():
+    image = np.random.default_rng(0).random((24, 24, 1)).astype(np.float32)
+    known, blind = tiny_denoiser("unet", 1), tiny_denoiser("unet", 1)
+    blind.estimator = _FixedLevel(9.0)
+    routed = Denoiser(known.variants, name="default", blind=blind)
+    run = routed.resolve(image)
+    assert (run.denoiser, run.sigma, run.source) == (blind, 9.0, "estimated")
+    run = routed.resolve(image, 12.0)
+    assert (run.denoiser, run.sigma, run.source) == (routed, 12.0, "given")
+    run = tiny_denoiser("dncnn", 1).resolve(image)
+    assert (run.sigma, run.source) == (None, "not used")
