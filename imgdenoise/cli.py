@@ -11,6 +11,9 @@ from pathlib import Path
 from imgdenoise.files import atomic_target, atomic_write_text
 from imgdenoise.noise import TRAINING_NOISES
 from imgdenoise.passes import DEFAULT_QUALITY, QUALITIES
+from imgdenoise.runtimes import DEFAULT_RUNTIME, RUNTIMES
+from imgdenoise.service_config import ServiceConfig
+from imgdenoise.tiling import DEFAULT_MAX_MEMORY, DEFAULT_OVERLAP
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -40,6 +43,13 @@ def _strength(text: str) -> float:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+class UsageError(Exception):
+    """A problem with a command's options or inputs: :func:`main` prints it as one line and exits 2."""
+
+
+USER_ERRORS = (UsageError, ValueError, FileNotFoundError, FileExistsError)  # one line, exit 2, no traceback
+
+
 def _error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
@@ -48,8 +58,7 @@ def cmd_train(args):
     from imgdenoise.train import TrainConfig, train
 
     if not args.train and not args.resume:
-        _error("--train is required (unless --resume continues a run)")
-        return 2
+        raise UsageError("--train is required (unless --resume continues a run)")
 
     config = TrainConfig(
         model=args.model, model_config=_model_config(args.model_config),
@@ -67,23 +76,16 @@ def cmd_train(args):
         train(config, resume=args.resume, verbose=args.verbose)
     except KeyboardInterrupt:
         return 130
-    except (ValueError, FileNotFoundError) as error:  # bad options or data: one line, not a traceback
-        _error(str(error))
-        return 2
     return 0
 
 
 def _denoise_on_ray(args) -> int:
     from imgdenoise.distributed import denoise_with_ray
 
-    try:
-        records = denoise_with_ray(args.model, args.inputs, args.output, sigma=args.sigma, overwrite=args.overwrite,
-                                   workers=args.workers, cpus_per_worker=args.cpus_per_worker,
-                                   batch_size=args.batch_size, runtime=args.runtime, quality=args.quality,
-                                   address=args.ray_address, max_pixels=args.max_pixels)
-    except (ValueError, FileNotFoundError) as error:
-        _error(str(error))
-        return 2
+    records = denoise_with_ray(args.model, args.inputs, args.output, sigma=args.sigma, overwrite=args.overwrite,
+                               workers=args.workers, cpus_per_worker=args.cpus_per_worker,
+                               batch_size=args.batch_size, runtime=args.runtime, quality=args.quality,
+                               address=args.ray_address, max_pixels=args.max_pixels)
     failures = [r for r in records if r["status"] != "ok"]
     for r in failures:
         print(f"error: {r['message']}", file=sys.stderr)
@@ -102,27 +104,17 @@ def cmd_denoise(args):
     from imgdenoise.batch import Skipped, check_outputs, denoise_files, expand_inputs, output_path_for
     from imgdenoise.checks import check_strength
 
-    try:
-        denoiser = load_model(args.model, runtime=args.runtime)
-        check_strength(args.strength, denoiser.for_sigma(args.sigma).noise_conditional)
-        sources = expand_inputs(args.inputs)
-    except (ValueError, FileNotFoundError) as error:
-        _error(str(error))
-        return 2
+    denoiser = load_model(args.model, runtime=args.runtime)
+    check_strength(args.strength, denoiser.for_sigma(args.sigma).noise_conditional)
+    sources = expand_inputs(args.inputs)
     if not sources:
-        _error("no input images")
-        return 2
+        raise UsageError("no input images")
     failures, done, skipped = [], [], []
     many = len(sources) > 1 or any(Path(i).is_dir() for i in args.inputs)
     if many and Path(args.output).suffix and not Path(args.output).is_dir():
-        _error(f"{args.output}: several inputs need an output folder, not a file name")
-        return 2
+        raise UsageError(f"{args.output}: several inputs need an output folder, not a file name")
     jobs = [(src, output_path_for(src, args.output, many)) for src in sources]
-    try:
-        check_outputs(jobs)
-    except ValueError as error:
-        _error(str(error))
-        return 2
+    check_outputs(jobs)
     results = denoise_files(denoiser, jobs, sigma=args.sigma, overwrite=args.overwrite, max_pixels=args.max_pixels,
                             batch_size=args.batch_size, max_memory=int(args.max_memory * 2**30),
                             tile=args.tile or "auto", overlap=args.overlap, quality=args.quality,
@@ -154,34 +146,23 @@ def cmd_evaluate(args):
 
     names = (args.model or []) + (args.method or [])
     if not names:
-        _error("give --model and/or --method")
-        return 2
+        raise UsageError("give --model and/or --method")
     if bool(args.data) == bool(args.paired):
-        _error("give --data (clean images, noise added) or --paired (real noisy/clean pairs), not both")
-        return 2
+        raise UsageError("give --data (clean images, noise added) or --paired (real noisy/clean pairs), not both")
     paired = {}
     for root in args.paired or []:
-        try:
-            pairs, problems = load_pairs(root, gray=args.gray)
-        except ValueError as error:
-            _error(str(error))
-            return 2
+        pairs, problems = load_pairs(root, gray=args.gray)
         for problem in problems:
             print(f"skipped: {problem}", file=sys.stderr)
         if pairs:
             paired[root] = pairs
     if args.paired and not paired:
-        _error("no usable noisy/clean pairs")
-        return 2
+        raise UsageError("no usable noisy/clean pairs")
     sigmas = args.sigma or ([] if args.paired else [25.0])
     records = []
     for name, label in zip(names, method_labels(names)):
         base, quality = split_quality(name)
-        try:
-            denoiser = load_model(base)
-        except (ValueError, FileNotFoundError) as error:
-            _error(str(error))
-            return 2
+        denoiser = load_model(base)
         options = dict(tile=args.tile, quality=quality or args.quality)
         for root, pairs in paired.items():
             for sigma in sigmas or [None]:  # no --sigma: blind
@@ -208,12 +189,10 @@ def cmd_import_weights(args):
     try:
         model = import_keras2_weights(args.model, args.weights)
     except (ValueError, OSError, KeyError) as error:
-        _error(f"{args.weights}: {error}")
-        return 2
+        raise UsageError(f"{args.weights}: {error}") from None
     out = Path(args.output)
     if out.exists() and not args.overwrite:
-        _error(f"{out}: already exists (use --overwrite)")
-        return 2
+        raise UsageError(f"{out}: already exists (use --overwrite)")
     with atomic_target(out) as target:
         model.save(target)
     card = {**card_for_model(model), "source": f"imported from Keras 2 weights {Path(args.weights).name}"}
@@ -282,11 +261,7 @@ def cmd_info(args):
     from imgdenoise import load_model
     from imgdenoise.io import read_image
 
-    try:
-        denoiser = load_model(args.model)
-    except (ValueError, FileNotFoundError) as error:
-        _error(str(error))
-        return 2
+    denoiser = load_model(args.model)
     status = 0
     for path in args.images:
         try:
@@ -307,12 +282,8 @@ def cmd_info(args):
 def cmd_compare(args):
     from imgdenoise.figures import comparison_figure
 
-    try:
-        path, rows = comparison_figure(args.clean, args.sigma, args.methods.split(","), args.output,
-                                       crop=args.crop, gray=args.gray, overwrite=args.overwrite)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
-        _error(str(error))
-        return 2
+    path, rows = comparison_figure(args.clean, args.sigma, args.methods.split(","), args.output,
+                                   crop=args.crop, gray=args.gray, overwrite=args.overwrite)
     for method, p, s in rows:
         print(f"{method:10s} PSNR {p:6.2f} dB  SSIM {s:.4f}")
     print(f"wrote {path}")
@@ -334,8 +305,7 @@ def cmd_finetune(args):
     cards = [c for c in shipped_cards().values() if c["architecture"]["name"] == args.model]
     card = next((c for c in cards if c["channels"] == channels), None)
     if card is None:
-        _error(f"no shipped {'colour' if args.color else 'gray'} weights for model {args.model!r}")
-        return 2
+        raise UsageError(f"no shipped {'colour' if args.color else 'gray'} weights for model {args.model!r}")
     architecture = {k: v for k, v in card["architecture"].items() if k not in ("name", "channels")}
     config = TrainConfig(model=args.model, model_config=architecture, train=args.train, channels=channels,
                          self_supervised=args.method, patch_size=args.patch_size, batch_size=args.batch_size,
@@ -345,9 +315,6 @@ def cmd_finetune(args):
         run = train(config, resume=args.resume, verbose=args.verbose)
     except KeyboardInterrupt:
         return 130
-    except (ValueError, FileNotFoundError) as error:
-        _error(str(error))
-        return 2
     print(f"fine-tuned model: {run / 'best.keras'} (use it with --model {run / 'best.keras'})")
     return 0
 
@@ -358,16 +325,15 @@ def cmd_export(args):
 
     try:
         written = export_denoiser(load_model(args.model), args.output, args.format)
-    except (ValueError, FileNotFoundError, RuntimeError) as error:
-        _error(str(error))
-        return 2
+    except RuntimeError as error:  # e.g. exporting needs the TensorFlow backend
+        raise UsageError(str(error)) from None
     for path in written:
         print(f"wrote {path}")
     return 0
 
 
 def cmd_serve(args):
-    from imgdenoise.service import ServiceConfig, serve
+    from imgdenoise.service import serve
 
     config = ServiceConfig(models=args.models, max_upload_bytes=int(args.max_upload_mb * 2**20),
                            max_pixels=args.max_pixels, max_work=args.max_work, threads=args.threads, queue=args.queue,
@@ -389,9 +355,10 @@ def _add_denoise_options(p):
                    "or classical method (bm3d, nlm, tv, wavelet)")
     p.add_argument("--tile", type=int, default=None,
                    help="tile size in pixels (default: automatic, tiles only images too big for --max-memory)")
-    p.add_argument("--max-memory", type=float, default=0.5, help="GiB of activations per forward pass (auto tiling)")
-    p.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels")
-    p.add_argument("--runtime", default="keras", choices=["keras", "xla", "eager", "bf16", "onnx"],
+    p.add_argument("--max-memory", type=float, default=DEFAULT_MAX_MEMORY / 2**30,
+                   help="GiB of activations per forward pass (auto tiling)")
+    p.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP, help="tile overlap in pixels")
+    p.add_argument("--runtime", default=DEFAULT_RUNTIME, choices=RUNTIMES,
                    help="keras: compiled Keras predict step (default); xla: XLA-compiled; eager: plain calls; "
                         "bf16: mixed bfloat16 (CPUs with AMX/AVX512-BF16); "
                         "onnx: ONNX Runtime (an exported .onnx --model, or shipped weights exported once to a cache)")
@@ -558,22 +525,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output path; a model with gray and colour weights writes PATH-gray and PATH-color")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("serve", help="HTTP service with a web page (FastAPI on uvicorn)")
+    p = sub.add_parser("serve", help="HTTP service with a web page (FastAPI on uvicorn)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--models", nargs="+", default=["default"],
+    served = ServiceConfig()  # the defaults live there
+    p.add_argument("--models", nargs="+", default=served.models,
                    help="shipped models offered (the first is the default), e.g. unet dncnn")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (each loads the models)")
-    p.add_argument("--threads", type=int, default=1, help="images denoised at the same time per worker")
-    p.add_argument("--queue", type=int, default=8, help="requests that may wait; more get 503 + Retry-After")
-    p.add_argument("--queue-timeout", type=float, default=60.0, help="seconds a request may wait for a thread")
-    p.add_argument("--cors-origin", nargs="*", default=[], help="web origins allowed to call the API (default: none)")
-    p.add_argument("--max-upload-mb", type=float, default=64.0)
-    p.add_argument("--max-pixels", type=int, default=64_000_000)
-    p.add_argument("--max-work", type=float, default=64.0,
+    p.add_argument("--threads", type=int, default=served.threads, help="images denoised at the same time per worker")
+    p.add_argument("--queue", type=int, default=served.queue, help="requests that may wait; more get 503 + Retry-After")
+    p.add_argument("--queue-timeout", type=float, default=served.queue_timeout,
+                   help="seconds a request may wait for a thread")
+    p.add_argument("--cors-origin", nargs="*", default=served.cors_origins,
+                   help="web origins allowed to call the API (default: none)")
+    p.add_argument("--max-upload-mb", type=float, default=served.max_upload_bytes / 2**20)
+    p.add_argument("--max-pixels", type=int, default=served.max_pixels)
+    p.add_argument("--max-work", type=float, default=served.max_work,
                    help="megapixel-passes one request may take (pixels x network passes of its quality); more: 413")
-    p.add_argument("--runtime", default="keras", choices=["keras", "xla", "eager", "bf16", "onnx"])
-    p.add_argument("--max-seconds", type=float, default=300.0,
+    p.add_argument("--runtime", default=served.runtime, choices=RUNTIMES)
+    p.add_argument("--max-seconds", type=float, default=served.max_seconds,
                    help="denoising time one request may take (checked between bands of rows); more: 503")
     p.add_argument("--no-warm-up", action="store_true",
                    help="skip loading and running the models at start-up (/healthz is then ready at once, and "
@@ -603,6 +574,9 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except USER_ERRORS as error:  # bad options, inputs or data: one line, not a traceback
+        _error(str(error))
+        return 2
     except KeyboardInterrupt:  # Ctrl-C: one line, no traceback; finished outputs are complete
         print("\ninterrupted: finished outputs are complete; run the same command again to resume "
               "(existing outputs are skipped)", file=sys.stderr)

@@ -26,7 +26,6 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI, File, Form, HTTPException, UploadFile
@@ -36,6 +35,7 @@ from fastapi.staticfiles import StaticFiles
 
 from imgdenoise import __version__
 from imgdenoise.passes import DEFAULT_QUALITY, QUALITIES
+from imgdenoise.service_config import ServiceConfig
 
 WEB_DIR = Path(__file__).parent / "web"
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp", "TIFF": "image/tiff",
@@ -43,48 +43,6 @@ MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp", "TI
 SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "BMP": ".bmp", "TIFF": ".tif", "WEBP": ".webp", "HEIF": ".heic"}
 OUTPUT_FORMATS = {"same": None, "png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "tiff": "TIFF", "tif": "TIFF",
                   "bmp": "BMP", "webp": "WEBP", "heic": "HEIF", "heif": "HEIF"}
-
-
-@dataclass
-class ServiceConfig:
-    """What a service offers and its limits. ``models``: shipped model names (the first is the default)."""
-
-    models: list[str] = field(default_factory=lambda: ["default"])
-    max_upload_bytes: int = 64 << 20
-    max_pixels: int = 64_000_000
-    max_work: float = 64.0  # megapixel-passes one request may take (pixels x network passes of its quality)
-    max_seconds: float = 300.0  # denoising time one request may take; checked between bands of rows (503)
-    threads: int = 1  # images denoised at the same time by this process
-    queue: int = 8  # requests that may wait for a free thread; more get 503 + Retry-After
-    queue_timeout: float = 60.0  # seconds a request may wait for a thread before 503
-    runtime: str = "keras"
-    cors_origins: list[str] = field(default_factory=list)  # none: browsers on other sites cannot call us
-    warm_up: bool = True  # load and run every model once at start-up; /healthz answers 503 until done
-
-    @classmethod
-    def from_env(cls) -> ServiceConfig:
-        """Configuration from ``IMGDENOISE_*`` variables (how ``imgdenoise serve`` passes it to workers)."""
-        env = os.environ
-        return cls(models=env.get("IMGDENOISE_MODELS", "default").split(","),
-                   max_upload_bytes=int(env.get("IMGDENOISE_MAX_UPLOAD_BYTES", 64 << 20)),
-                   max_pixels=int(env.get("IMGDENOISE_MAX_PIXELS", 64_000_000)),
-                   max_work=float(env.get("IMGDENOISE_MAX_WORK", 64.0)),
-                   max_seconds=float(env.get("IMGDENOISE_MAX_SECONDS", 300.0)),
-                   threads=int(env.get("IMGDENOISE_THREADS", 1)),
-                   queue=int(env.get("IMGDENOISE_QUEUE", 8)),
-                   queue_timeout=float(env.get("IMGDENOISE_QUEUE_TIMEOUT", 60)),
-                   runtime=env.get("IMGDENOISE_RUNTIME", "keras"),
-                   cors_origins=[o for o in env.get("IMGDENOISE_CORS_ORIGINS", "").split(",") if o],
-                   warm_up=env.get("IMGDENOISE_WARM_UP", "1") != "0")
-
-    def to_env(self) -> dict[str, str]:
-        return {"IMGDENOISE_MODELS": ",".join(self.models), "IMGDENOISE_MAX_UPLOAD_BYTES": str(self.max_upload_bytes),
-                "IMGDENOISE_MAX_PIXELS": str(self.max_pixels), "IMGDENOISE_MAX_WORK": str(self.max_work),
-                "IMGDENOISE_MAX_SECONDS": str(self.max_seconds),
-                "IMGDENOISE_THREADS": str(self.threads),
-                "IMGDENOISE_QUEUE": str(self.queue), "IMGDENOISE_QUEUE_TIMEOUT": str(self.queue_timeout),
-                "IMGDENOISE_RUNTIME": self.runtime, "IMGDENOISE_CORS_ORIGINS": ",".join(self.cors_origins),
-                "IMGDENOISE_WARM_UP": "1" if self.warm_up else "0"}
 
 
 class ModelPool:

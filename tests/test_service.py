@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from imgdenoise.io import decode_image, encode_image
 from imgdenoise.metrics import psnr
-from imgdenoise.service import WEB_DIR, ServiceConfig, create_app
+from imgdenoise.service import WEB_DIR, create_app
+from imgdenoise.service_config import ServiceConfig
 
 
 @pytest.fixture(scope="module")
