@@ -5,7 +5,7 @@ Writes --images synthetic noisy gray PNGs (crops of scikit-image's test pictures
 (sigma given, so no estimation) three ways, each into a fresh output folder:
 
   local         ``denoise_files``, the pipeline behind ``imgdenoise denoise FOLDER`` (one process)
-  ray, N x C    ``denoise_with_ray`` (``imgdenoise denoise --engine ray --workers N --cpus-per-worker C``)
+  ray, N x C    ``denoise_with_ray`` (``imgdenoise denoise --engine ray --ray-workers N --cpus-per-worker C``)
                 on a local Ray instance with N x C CPUs: N actors of C compute threads, one model
                 load each; 1 x 1 against 2 x 1 is the scaling from one worker to two
 

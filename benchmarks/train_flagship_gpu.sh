@@ -18,7 +18,7 @@ start=$(date +%s)
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_MEM_FRACTION=0.45 PYTHONUNBUFFERED=1
 common=(--model unet --model-config preset=base --sigma 0 75 --val-sigmas 10 25 50 75 --loss l1
         --patch-size "${PATCH:-128}" --batch-size "${BATCH:-32}" --ema 0.999 --precision mixed_bfloat16 --init-from unet
-        --lr 3e-4 --workers 6 --verbose 2)
+        --lr 3e-4 --data-threads 6 --verbose 2)
 gray=(--train "$data/Train400")
 color=(--color --train "$data/color-small" --val-fraction 0.1)
 mkdir -p "$runs"

@@ -71,7 +71,7 @@ def cmd_train(args):
         steps_per_epoch=args.steps, learning_rate=args.lr, schedule=args.schedule, ema=args.ema,
         precision=args.precision, seed=args.seed, out=args.out, init_from=args.init_from,
         self_supervised=args.self_supervised, distribute=args.distribute, coordinator=args.coordinator,
-        num_processes=args.num_processes, process_id=args.process_id, workers=args.workers)
+        num_processes=args.num_processes, process_id=args.process_id, workers=args.data_threads)
     try:
         train(config, resume=args.resume, verbose=args.verbose)
     except KeyboardInterrupt:
@@ -83,8 +83,8 @@ def _denoise_on_ray(args) -> int:
     from imgdenoise.distributed import denoise_with_ray
 
     records = denoise_with_ray(args.model, args.inputs, args.output, sigma=args.sigma, overwrite=args.overwrite,
-                               workers=args.workers, cpus_per_worker=args.cpus_per_worker,
-                               batch_size=args.batch_size, runtime=args.runtime, quality=args.quality,
+                               workers=args.ray_workers, cpus_per_worker=args.cpus_per_worker,
+                               batch_size=args.images_per_batch, runtime=args.runtime, quality=args.quality,
                                address=args.ray_address, max_pixels=args.max_pixels)
     failures = [r for r in records if r["status"] != "ok"]
     for r in failures:
@@ -116,7 +116,7 @@ def cmd_denoise(args):
     jobs = [(src, output_path_for(src, args.output, many)) for src in sources]
     check_outputs(jobs)
     results = denoise_files(denoiser, jobs, sigma=args.sigma, overwrite=args.overwrite, max_pixels=args.max_pixels,
-                            batch_size=args.batch_size, max_memory=int(args.max_memory * 2**30),
+                            batch_size=args.images_per_batch, max_memory=int(args.max_memory * 2**30),
                             tile=args.tile or "auto", overlap=args.overlap, quality=args.quality,
                             strength=args.strength)
     for src, result in tqdm(results, total=len(jobs), desc="denoising", unit="img",
@@ -339,8 +339,23 @@ def cmd_serve(args):
                            max_pixels=args.max_pixels, max_work=args.max_work, threads=args.threads, queue=args.queue,
                            queue_timeout=args.queue_timeout, runtime=args.runtime, cors_origins=args.cors_origin,
                            warm_up=not args.no_warm_up, max_seconds=args.max_seconds)
-    serve(config, host=args.host, port=args.port, workers=args.workers)
+    serve(config, host=args.host, port=args.port, workers=args.processes)
     return 0
+
+
+class _RenamedOption(argparse.Action):
+    """An option's old spelling: refused with the new one named (each option has one meaning across commands)."""
+
+    def __init__(self, option_strings, dest, new: str = "", **kwargs):
+        super().__init__(option_strings, dest, nargs="?", help=argparse.SUPPRESS, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(f"{option_string} was renamed: use {self.new}")
+
+
+def _renamed(p, old: str, new: str):
+    p.add_argument(old, action=_RenamedOption, new=new, dest=f"renamed_{old.strip('-').replace('-', '_')}")
 
 
 def _add_quality_option(p):
@@ -379,10 +394,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strength", type=_strength, default=1.0,
                    help="how much noise to remove: 0 returns the input, 1 (default) the model's estimate, "
                         "above 1 (up to 4) removes more")
-    p.add_argument("--batch-size", type=int, default=8, help="same-size small images denoised together")
+    p.add_argument("--images-per-batch", type=int, default=8,
+                   help="images handled together: same-size small images share a network pass (on Ray: images "
+                        "per worker call)")
+    _renamed(p, "--batch-size", "--images-per-batch")
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="ray: spread the files over Ray Data workers (inputs may be URIs: s3://, gs://, ...)")
-    p.add_argument("--workers", type=int, default=2, help="Ray workers (one model load each)")
+    p.add_argument("--ray-workers", type=int, default=2, help="Ray workers (one model load each)")
+    _renamed(p, "--workers", "--ray-workers")
     p.add_argument("--cpus-per-worker", type=int, default=1,
                    help="CPUs (and compute threads) per Ray worker; e.g. a node's cores for one worker per node")
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (e.g. auto); default: a local one")
@@ -448,8 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="split each batch over replicas: data-parallel: this process's devices; multi-worker: "
                         "several processes (JAX: --coordinator, --num-processes, --process-id; TensorFlow: "
                         "the cluster in TF_CONFIG). Keras distribution API on JAX, tf.distribute on TensorFlow")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--data-threads", type=int, default=1,
                    help="threads preparing training batches (raise it to keep a GPU busy)")
+    _renamed(p, "--workers", "--data-threads")
     p.add_argument("--coordinator", help="multi-worker on JAX: host:port of process 0")
     p.add_argument("--num-processes", type=int, default=1, help="multi-worker on JAX: how many processes")
     p.add_argument("--process-id", type=int, default=0, help="multi-worker on JAX: this process's index")
@@ -532,7 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
     served = ServiceConfig()  # the defaults live there
     p.add_argument("--models", nargs="+", default=served.models,
                    help="shipped models offered (the first is the default), e.g. unet dncnn")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (each loads the models)")
+    p.add_argument("--processes", type=int, default=1, help="uvicorn worker processes (each loads the models)")
+    _renamed(p, "--workers", "--processes")
     p.add_argument("--threads", type=int, default=served.threads, help="images denoised at the same time per worker")
     p.add_argument("--queue", type=int, default=served.queue, help="requests that may wait; more get 503 + Retry-After")
     p.add_argument("--queue-timeout", type=float, default=served.queue_timeout,

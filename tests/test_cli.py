@@ -207,7 +207,7 @@ def test_batch_killed_at_any_moment_ends_complete_after_a_rerun(tmp_path):
     for i in range(40):
         write_image(tmp_path / "in" / f"{i:02d}.png", rng.random((96, 128)), bit_depth=16)
     command = [sys.executable, "-m", "imgdenoise", "denoise", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
-               "--model", "seed", "--sigma", "20", "--batch-size", "2", "-q"]
+               "--model", "seed", "--sigma", "20", "--images-per-batch", "2", "-q"]
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     killed = 0
     for kill_after in (1, 9, 21):  # outputs present when the process is killed
@@ -322,3 +322,15 @@ def test_several_inputs_into_a_file_name_are_refused(tmp_path, gray_image, capsy
     out = tmp_path / "x.png"
     assert main(["denoise", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-o", str(out), "--model", "seed"]) == 2
     assert "need an output folder" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.parametrize("command, old, new", [
+    (["denoise", "a.png", "-o", "b.png"], "--workers", "--ray-workers"),
+    (["denoise", "a.png", "-o", "b.png"], "--batch-size", "--images-per-batch"),
+    (["train"], "--workers", "--data-threads"),
+    (["serve"], "--workers", "--processes"),
+])
+def test_an_old_option_spelling_is_refused_naming_the_new_one(command, old, new, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(command + [old, "2"])
+    assert exit_info.value.code == 2 and f"{old} was renamed: use {new}" in capsys.readouterr().err
