@@ -361,7 +361,8 @@ def _renamed(p, old: str, new: str):
 def _add_quality_option(p):
     p.add_argument("--quality", default=DEFAULT_QUALITY, choices=QUALITIES,
                    help="network passes per image: fast: one; standard (default): two, fused (a gray image and "
-                        "its transpose; a colour image's luminance also through the gray network); "
+                        "its transpose; a colour image's luminance also through the gray network; camera noise: "
+                        "full resolution and the pixel-shuffled sub-images); "
                         "best: the standard passes under the 8 flips and rotations (8x the time)")
 
 
