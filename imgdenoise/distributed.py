@@ -1,6 +1,6 @@
 """Scaling out: batch denoising of large collections on Ray Data.
 
-    imgdenoise denoise photos/ -o clean/ --engine ray --workers 8            # this machine
+    imgdenoise denoise photos/ -o clean/ --engine ray --ray-workers 8        # this machine
     imgdenoise denoise "s3://bucket/raw/*.tif" -o s3://bucket/clean --engine ray --ray-address auto
 
 Each Ray worker (an actor) loads the model once and denoises the files of the batches it is
