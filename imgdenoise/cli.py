@@ -85,7 +85,8 @@ def _denoise_on_ray(args) -> int:
     records = denoise_with_ray(args.model, args.inputs, args.output, sigma=args.sigma, overwrite=args.overwrite,
                                workers=args.ray_workers, cpus_per_worker=args.cpus_per_worker,
                                batch_size=args.images_per_batch, runtime=args.runtime, quality=args.quality,
-                               address=args.ray_address, max_pixels=args.max_pixels)
+                               address=args.ray_address, max_pixels=args.max_pixels, tile=args.tile or "auto",
+                               overlap=args.overlap, max_memory=int(args.max_memory * 2**30), strength=args.strength)
     failures = [r for r in records if r["status"] != "ok"]
     for r in failures:
         print(f"error: {r['message']}", file=sys.stderr)

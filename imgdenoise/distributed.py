@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from imgdenoise.files import remove_stale_temporaries
 from imgdenoise.passes import DEFAULT_QUALITY
 
 
@@ -111,7 +112,8 @@ class DenoiseWorker:
     """A Ray Data actor: loads the model once, then denoises batches of ``{"source", "target"}`` rows."""
 
     def __init__(self, model: str, runtime: str = "keras", sigma=None, overwrite: bool = False,
-                 max_pixels: int | None = None, threads: int | None = None, quality: str = DEFAULT_QUALITY):
+                 max_pixels: int | None = None, threads: int | None = None, quality: str = DEFAULT_QUALITY,
+                 options: dict | None = None):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         if threads:
             _limit_threads(threads)
@@ -119,6 +121,7 @@ class DenoiseWorker:
 
         self.denoiser = load_model(model, runtime=runtime)
         self.sigma, self.overwrite, self.max_pixels, self.quality = sigma, overwrite, max_pixels, quality
+        self.options = options or {}  # tile, overlap, max_memory, strength: as the local pipeline's
         self.loads = 1  # the model is loaded once per worker, whatever the number of batches
 
     def __call__(self, batch: dict) -> dict:
@@ -144,12 +147,14 @@ class DenoiseWorker:
 
         image = decode_image(_read_bytes(source), source, max_pixels=self.max_pixels or DEFAULT_MAX_PIXELS)
         run = self.denoiser.resolve(image.pixels, self.sigma)
-        clean = run.denoiser.denoise(image.pixels, run.sigma, quality=self.quality)
+        clean = run.denoiser.denoise(image.pixels, run.sigma, quality=self.quality, **self.options)
         fmt = image.format if Path(target).suffix.lower() in ("", Path(source).suffix.lower()) else None
         if fmt is None:
             from imgdenoise.io import image_format
 
             fmt = image_format(target)
+        if not _is_uri(target):
+            remove_stale_temporaries(Path(target))
         _write_bytes(target, encode_image(clean, fmt, bit_depth=image.bit_depth, alpha=image.alpha,
                                           metadata=image.metadata), self.overwrite)
 
@@ -157,14 +162,15 @@ class DenoiseWorker:
 def denoise_with_ray(model: str, inputs, output: str, *, sigma=None, overwrite: bool = False, workers: int = 2,
                      cpus_per_worker: int = 1, batch_size: int = 4, runtime: str = "keras",
                      address: str | None = None, max_pixels: int | None = None,
-                     quality: str = DEFAULT_QUALITY) -> list[dict]:
+                     quality: str = DEFAULT_QUALITY, **options) -> list[dict]:
     """Denoise ``inputs`` (paths, folders, globs, URIs) into ``output`` on Ray Data with ``workers``
     actors (one model load each), each given ``cpus_per_worker`` CPUs and as many compute threads.
     Returns one record per scheduled file (``status`` ok/error, ``message``); files whose output
     exists are skipped unless ``overwrite``.
 
     ``address``: an existing Ray cluster (``"auto"``, ``"ray://head:10001"``); default: a local
-    Ray instance with ``workers * cpus_per_worker`` CPUs.
+    Ray instance with ``workers * cpus_per_worker`` CPUs. ``options``: ``tile``, ``overlap``, ``max_memory``
+    and ``strength``, as :meth:`~imgdenoise.inference.Denoiser.denoise` takes them (the local pipeline's).
     """
     import ray
 
@@ -189,7 +195,8 @@ def denoise_with_ray(model: str, inputs, output: str, *, sigma=None, overwrite: 
         results = rows.map_batches(
             DenoiseWorker, fn_constructor_kwargs={"model": model, "runtime": runtime, "sigma": sigma,
                                                   "overwrite": overwrite, "max_pixels": max_pixels,
-                                                  "threads": cpus_per_worker, "quality": quality},
+                                                  "threads": cpus_per_worker, "quality": quality,
+                                                  "options": options},
             batch_size=batch_size, concurrency=workers, num_cpus=cpus_per_worker, batch_format="numpy")
         return sorted(results.take_all(), key=lambda r: str(r["source"]))
     finally:

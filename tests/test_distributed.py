@@ -44,3 +44,19 @@ def test_uris_of_files_and_folders_are_expanded(folder):
     sources = expand_sources([f"file://{folder / 'in'}"])
     assert len(sources) == 7 and all(s.endswith(".png") for s in sources)
     assert output_for("s3://bucket/raw/a.tif", "s3://bucket/clean/") == "s3://bucket/clean/a.tif"
+
+
+def test_ray_workers_honour_strength_and_tiling_and_clear_stale_temporaries(folder):
+    from imgdenoise.distributed import denoise_with_ray
+    from imgdenoise.loading import load_model
+
+    out = folder / "out-options"
+    out.mkdir()
+    (out / ".1.png.x1.tmp").write_bytes(b"left by a killed run")
+    source = folder / "in" / "1.png"
+    denoise_with_ray("seed", [str(source)], str(out), sigma=20.0, workers=1, strength=0.5, tile=16, overlap=8)
+    pixels = read_image(source).pixels
+    expected = load_model("seed").denoise(pixels, 20.0, strength=0.5, tile=16, overlap=8)
+    np.testing.assert_allclose(read_image(out / "1.png").pixels, expected, atol=1 / 255 + 1e-6)
+    assert not np.allclose(expected, load_model("seed").denoise(pixels, 20.0), atol=0.01)  # strength mattered
+    assert sorted(p.name for p in out.iterdir()) == ["1.png"]
