@@ -39,13 +39,14 @@ def expand_inputs(inputs) -> list[Path]:
 
 
 def output_path_for(src: Path, output, many: bool) -> Path:
-    """Where ``src``'s result goes: ``output`` itself (one input, image extension) or ``output/src.name``."""
-    from imgdenoise.io import is_image_file
+    """Where ``src``'s result goes: ``output`` itself (one input, image extension) or ``output/NAME`` (``src``'s
+    name; a camera RAW file's result is a TIFF: :func:`~imgdenoise.io.output_name`)."""
+    from imgdenoise.io import is_image_file, output_name
 
     output = Path(output)
     if not many and is_image_file(output) and not output.is_dir():
         return output
-    return output / src.name
+    return output / output_name(src.name)
 
 
 def check_collisions(jobs) -> None:
@@ -86,8 +87,13 @@ def check_writable(jobs) -> None:
 
 
 def check_outputs(jobs) -> None:
-    """Everything about a plan's outputs that can fail, checked before any work:
-    :func:`check_collisions` and :func:`check_writable`."""
+    """Everything about a plan's outputs that can fail, checked before any work: a format that is read,
+    never written (camera RAW), :func:`check_collisions` and :func:`check_writable`."""
+    from imgdenoise.io import READ_ONLY_FORMATS, image_format, output_name
+
+    for _, dst in jobs:
+        if image_format(dst) in READ_ONLY_FORMATS:
+            raise ValueError(f"{dst}: camera RAW is read, not written; write a 16-bit TIFF ({output_name(dst)})")
     check_collisions(jobs)
     check_writable(jobs)
 

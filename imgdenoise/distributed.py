@@ -55,7 +55,9 @@ def expand_sources(inputs) -> list[str]:
 
 def output_for(source: str, output: str) -> str:
     """Where a source's result goes: ``output/<file name>`` (a local folder or a URI prefix)."""
-    name = source.rstrip("/").rsplit("/", 1)[-1]
+    from imgdenoise.io import output_name
+
+    name = output_name(source.rstrip("/").rsplit("/", 1)[-1])
     return f"{output.rstrip('/')}/{name}" if _is_uri(output) else str(Path(output) / name)
 
 

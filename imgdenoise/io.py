@@ -23,8 +23,10 @@ from PIL import ImageOps
 
 from imgdenoise.files import atomic_target
 
+RAW_EXTENSIONS = (".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2", ".pef", ".srw")  # camera RAW
 EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
-              ".webp": "WEBP", ".heic": "HEIF", ".heif": "HEIF"}
+              ".webp": "WEBP", ".heic": "HEIF", ".heif": "HEIF", **{ext: "RAW" for ext in RAW_EXTENSIONS}}
+READ_ONLY_FORMATS = ("RAW",)  # read, never written: a RAW input's result is a 16-bit TIFF (:func:`output_name`)
 ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "HEIF")  # formats that hold an alpha channel
 METADATA_FORMATS = ("PNG", "JPEG", "WEBP", "HEIF")
 ORIENTATION = 0x0112  # the EXIF/TIFF tag  # formats Pillow writes ICC and EXIF into (TIFF: ICC, by tifffile)
@@ -76,6 +78,13 @@ def image_format(path) -> str:
 
 def is_image_file(path) -> bool:
     return Path(path).suffix.lower() in EXTENSIONS
+
+
+def output_name(name: str) -> str:
+    """The file name of a denoised copy of ``name``: the same, except that a camera RAW file's result is a
+    TIFF (``IMG_1.CR2`` -> ``IMG_1.tif``: RAW is read, not written)."""
+    path = Path(name)
+    return path.with_suffix(".tif").name if path.suffix.lower() in RAW_EXTENSIONS else path.name
 
 
 def _normalise(array: np.ndarray, path) -> tuple[np.ndarray, int]:
@@ -230,6 +239,18 @@ def _read_heif(f, name, max_pixels) -> tuple[np.ndarray, dict]:
     return np.asarray(heif), {k: bytes(heif.info[k]) for k in ("icc_profile", "exif") if heif.info.get(k)}
 
 
+def _read_raw(f, name, max_pixels) -> tuple[np.ndarray, dict]:
+    """A camera RAW file (DNG, CR2/CR3, NEF, ARW, ...) through rawpy (LibRaw): demosaicked with the
+    camera's white balance into linear (gamma 1) 16-bit RGB, no automatic brightening."""
+    import rawpy
+
+    with rawpy.imread(f) as raw:
+        _check_size(raw.sizes.width, raw.sizes.height, name, max_pixels)
+        rgb = raw.postprocess(output_bps=16, gamma=(1, 1), no_auto_bright=True, use_camera_wb=True,
+                              output_color=rawpy.ColorSpace.sRGB)
+    return rgb, {}
+
+
 def _read_pil(f, name, max_pixels) -> tuple[np.ndarray, dict]:
     with PILImage.open(f) as im:
         _check_size(im.width, im.height, name, max_pixels)
@@ -326,6 +347,8 @@ def _decode(f, fmt: str, name: str, max_pixels: int, native: bool) -> Image:
             array, metadata = _read_tiff(f, name, max_pixels)
         elif fmt == "HEIF":
             array, metadata = _read_heif(f, name, max_pixels)
+        elif fmt == "RAW":
+            array, metadata = _read_raw(f, name, max_pixels)
         elif fmt == "PNG" and _png_bit_depth(f) == 16:
             array, metadata = _read_png16(f, name, max_pixels)
         else:
@@ -447,6 +470,8 @@ def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarra
     """
     path = Path(path)
     fmt = image_format(path)
+    if fmt in READ_ONLY_FORMATS:
+        raise ValueError(f"{path}: camera RAW is read, not written; write a 16-bit TIFF ({output_name(path.name)})")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path}: already exists (use overwrite to replace it)")
     height, width, channels = shape

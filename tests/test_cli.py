@@ -334,3 +334,15 @@ def test_an_old_option_spelling_is_refused_naming_the_new_one(command, old, new,
     with pytest.raises(SystemExit) as exit_info:
         main(command + [old, "2"])
     assert exit_info.value.code == 2 and f"{old} was renamed: use {new}" in capsys.readouterr().err
+
+
+def test_a_camera_raw_file_is_denoised_into_a_16_bit_tiff(tmp_path, capsys):
+    from tests.test_io import write_dng
+
+    (tmp_path / "in").mkdir()
+    raw = write_dng(tmp_path / "in" / "IMG_0001.dng")
+    assert main(["denoise", str(raw), "-o", str(tmp_path / "out"), "--model", "seed", "--sigma", "10"]) == 0
+    result = read_image(tmp_path / "out" / "IMG_0001.tif")
+    assert result.bit_depth == 16 and result.pixels.shape == (48, 64, 3)
+    assert main(["denoise", str(raw), "-o", str(tmp_path / "out.dng"), "--model", "seed"]) == 2
+    assert "RAW is read, not written" in capsys.readouterr().err

@@ -2,6 +2,7 @@ import functools
 
 import numpy as np
 import pytest
+import tifffile
 from PIL import Image as PILImage
 
 from imgdenoise.io import ImageReadError, decode_image, read_image, to_channels, write_image
@@ -338,3 +339,38 @@ def test_heic_is_read_and_written_at_8_and_10_bit(tmp_path, channels, bit_depth)
     assert np.abs(image.pixels - ramp).max() < 0.02
     assert image.metadata["icc_profile"] == _srgb_profile()
     assert decode_image(path.read_bytes()).format == "HEIF"
+
+
+def write_dng(path, height=48, width=64, seed=0):
+    """A small valid DNG (an RGGB Bayer mosaic, 12-bit, neutral colour matrix) whose red rises from left to
+    right, green from top to bottom, blue constant, with a little noise."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    planes = {"r": 400 + 3000 * xx / width, "g": 400 + 3000 * yy / height, "b": np.full((height, width), 2000.0)}
+    mosaic = np.empty((height, width))
+    mosaic[0::2, 0::2], mosaic[1::2, 1::2] = planes["r"][0::2, 0::2], planes["b"][1::2, 1::2]
+    mosaic[0::2, 1::2], mosaic[1::2, 0::2] = planes["g"][0::2, 1::2], planes["g"][1::2, 0::2]
+    mosaic = np.clip(mosaic + rng.normal(0, 30, mosaic.shape), 0, 4095).astype(np.uint16)
+    ratios = [v for x in (1, 0, 0, 0, 1, 0, 0, 0, 1) for v in (x * 10000, 10000)]
+    tags = [(33421, "H", 2, (2, 2)), (33422, "B", 4, (0, 1, 1, 2)),  # CFA repeat pattern and RGGB
+            (50706, "B", 4, (1, 4, 0, 0)), (50707, "B", 4, (1, 1, 0, 0)),  # DNG version
+            (50708, "s", 0, "imgdenoise test camera"), (50714, "H", 1, 0), (50717, "H", 1, 4095),
+            (50721, "2i", 9, ratios), (50728, "2I", 3, [10000, 10000] * 3), (50778, "H", 1, 21)]
+    tifffile.imwrite(path, mosaic, photometric=32803, extratags=tags, subfiletype=0)
+    return path
+
+
+def test_camera_raw_is_read_as_linear_16_bit_rgb(tmp_path):
+    image = read_image(write_dng(tmp_path / "IMG_0001.DNG"))
+    assert image.format == "RAW" and image.bit_depth == 16 and image.pixels.shape == (48, 64, 3)
+    red, green, blue = (image.pixels[4:-4, 4:-4, c] for c in range(3))
+    assert red[:, -8:].mean() > 2 * red[:, :8].mean()  # the mosaic's red gradient survives demosaicking
+    assert green[-8:].mean() > 2 * green[:8].mean() and blue.std() < 0.2 * blue.mean()
+
+
+def test_a_raw_file_that_is_not_one_is_refused_by_name_and_raw_is_never_written(tmp_path):
+    (tmp_path / "broken.nef").write_bytes(b"not a raw file at all" * 10)
+    with pytest.raises(ImageReadError, match="broken.nef"):
+        read_image(tmp_path / "broken.nef")
+    with pytest.raises(ValueError, match="RAW is read, not written.*out.tif"):
+        write_image(tmp_path / "out.dng", np.zeros((4, 4, 3), np.float32))
