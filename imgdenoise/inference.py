@@ -160,10 +160,15 @@ class Denoiser:
         return stronger(value, strength)
 
     def correlated_noise(self, image) -> bool:
-        """Whether ``image``'s noise is spatially correlated, as camera noise is, by this denoiser's level
-        estimator (one that can tell: the default's); False without one. ``image`` as :meth:`denoise`."""
+        """Whether ``image`` gets the handling of camera noise (pixel-shuffled passes, the Gaussian-equivalent
+        sigma): its noise is spatially correlated by this denoiser's level estimator (one that can tell: the
+        default's) and the network was trained on white noise. A network trained on real-noise pairs told an
+        estimator's readings (its card names the estimator) is told them as they are, with its usual passes.
+        ``image`` as :meth:`denoise`."""
         tell = getattr(self.estimator, "correlated", None)
-        return bool(tell(image)) if tell is not None and self.noise_conditional else False
+        if tell is None or not self.noise_conditional or self.card.get("level_estimator"):
+            return False
+        return bool(tell(image))
 
     def denoise(self, image, sigma=None, *, quality: str = DEFAULT_QUALITY, tile: int | str | None = "auto",
                 overlap: int = DEFAULT_OVERLAP, max_memory: int = DEFAULT_MAX_MEMORY,

@@ -391,3 +391,14 @@ def test_a_call_resolves_to_the_network_that_runs_and_the_level_it_uses():
     assert (run.denoiser, run.sigma, run.source) == (routed, 12.0, "given")
     run = tiny_denoiser("dncnn", 1).resolve(image)
     assert (run.sigma, run.source) == (None, "not used")
+
+
+def test_a_network_trained_on_an_estimators_readings_is_told_them_as_they_are(monkeypatch):
+    image = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
+    denoiser = tiny_denoiser("unet", 3)
+    denoiser.variants[3].card = {**denoiser.variants[3].card, "level_estimator": "level-std"}
+    told = []
+    monkeypatch.setattr(denoiser.variants[3], "run", lambda x, s: told.append(np.unique(s * 255)) or x)
+    denoiser.estimator = _Camera(10.0)
+    denoiser.denoise(image)
+    np.testing.assert_allclose(np.concatenate(told), [10.0, 10.0], rtol=1e-5)  # standard passes, level as read
