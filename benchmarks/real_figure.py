@@ -6,7 +6,8 @@ The photographs are real camera output that the project may redistribute: scikit
 photographs (shipped with the dependency) and any files given with ``--image PATH:TOP:LEFT``
 (e.g. Debian's wallpaper photographs at full resolution, whose dark areas show sensor noise).
 Each whole photograph is denoised as the command would (the level read on the whole image), then the
-crops are shown pixel for pixel (no resampling), each panel labelled with the noise level used.
+crops are shown pixel for pixel (no resampling), each panel labelled with the sigma the network was told
+(and, for the default, the noise level it reads and reports).
 
 Usage: python benchmarks/real_figure.py [--image PATH:TOP:LEFT ...] [--size 160] [-o docs/figures/real-photos.png]
 """
@@ -88,10 +89,12 @@ def main():
     gaussian.estimator = LevelOnly(load_level_estimator("level-coarse"))
     rows = []
     for name, image, at in photographs(specs):
-        before, after = gaussian.noise_level(image), default.noise_level(image)
+        before, after = gaussian.noise_level(image), default.noise_level(image)  # told; the noise std
+        camera = default.correlated_noise(image)
+        told = default.estimator.gaussian_equivalent(after) if camera else after
         panels = [("input (100%)", crop(image, at, args.size)),
-                  (f"full resolution only, level {before:.1f}", crop(gaussian.denoise(image, before), at, args.size)),
-                  (f"default command, level {after:.1f}", crop(default.denoise(image), at, args.size))]
+                  (f"full resolution only, told {before:.1f}", crop(gaussian.denoise(image, before), at, args.size)),
+                  (f"default: noise {after:.1f}, told {told:.1f}", crop(default.denoise(image), at, args.size))]
         rows.append((name, panels))
         if args.save_crops:
             for title, image in panels:
