@@ -110,7 +110,7 @@ def make_targets(args, cache: Path):
 
     train, val = split_images([Path(f) for f in args.train])
     model, card = load_pretrained(WEIGHTS_DIR / "unet-color.json")
-    network = bfloat16_copy(model, card) if args.bf16 else model
+    network = bfloat16_copy(model) if args.bf16 else model
     data = {}
     for split, images, count, seed in (("train", train, args.patches, 1), ("val", val, args.patches // 8, 2)):
         started = time.time()

@@ -56,7 +56,7 @@ class KerasVariant(Variant):
         if "channels" not in card:
             card = {**card, "channels": int(model.inputs[0].shape[-1])}
         if runtime == "bf16":
-            model = bfloat16_copy(model, card)
+            model = bfloat16_copy(model)
         self.model, self.card, self.runtime = model, card, runtime
         if runtime != "eager":
             model.compile(jit_compile=runtime == "xla")
@@ -76,18 +76,18 @@ class KerasVariant(Variant):
         return np.asarray(out, np.float32)
 
 
-def bfloat16_copy(model, card: dict):
-    """``model`` rebuilt under the mixed bfloat16 policy (bfloat16 compute, float32 weights)."""
+def bfloat16_copy(model):
+    """``model`` cloned layer by layer under the mixed bfloat16 policy (bfloat16 compute, float32 weights),
+    its weights copied: any Keras model, whatever built it (a ``.keras`` file without a card included)."""
     import keras
 
-    from imgdenoise.models import build_model
+    def in_bfloat16(layer):
+        config = layer.get_config()
+        if "dtype" in config and not isinstance(layer, keras.layers.InputLayer):
+            config["dtype"] = "mixed_bfloat16"
+        return layer.__class__.from_config(config)
 
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
-        copy = build_model(**card["architecture"])
-    finally:
-        keras.config.set_dtype_policy(previous)
+    copy = keras.models.clone_model(model, clone_function=in_bfloat16)
     copy.set_weights(model.get_weights())
     return copy
 
