@@ -77,7 +77,8 @@ def pipeline_flops(denoiser, channels: int, quality: str) -> float:
     flops = flops_per_pixel(denoiser.variants[channels].model)
     if passes.luminance_weight:
         flops += flops_per_pixel(denoiser.variants[1].model)
-    return len(passes.modes) * flops
+    shuffled = len(passes.shuffled) * flops_per_pixel(denoiser.variants[channels].model)  # camera noise only
+    return len(passes.modes) * flops + shuffled
 
 
 def model_rows(sizes, repeats, peak):
