@@ -271,17 +271,20 @@ class Denoiser:
         if (channels != variant.channels or any(image.shape != images[0].shape for image in images)
                 or tile_for_budget(variant.width, (h, w * len(images)), max_memory) is not None):
             return None
-        plans = [self._plan(image, quality) for image in images]
-        passes = plans[0][0]
-        if any(p != passes for p, _ in plans):  # camera and white noise get different passes
+        plans, values = [], []
+        for image, sigma in zip(images, sigmas):  # each image's kind and level read together (one reading)
+            passes, correlated = self._plan(image, quality)
+            plans.append(passes)
+            if variant.noise_conditional:
+                values.append(self._network_sigma(image, sigma, correlated, strength))
+        passes = plans[0]
+        if any(p != passes for p in plans):  # camera and white noise get different passes
             return None
         multiple = variant.multiple * passes.factor
         padded_h, padded_w = h + (-h % multiple), w + (-w % multiple)
         batch = np.stack([mirrored_window(image, 0, 0, padded_h, padded_w, pixel_scale(image)) for image in images])
         maps = None
         if variant.noise_conditional:
-            values = [self._network_sigma(im, s, correlated, strength)
-                      for im, s, (_, correlated) in zip(images, sigmas, plans)]
             maps = np.stack([np.full((padded_h, padded_w, 1), v / 255.0, np.float32) if isinstance(v, float)
                              else mirrored_window(v, 0, 0, padded_h, padded_w, 1 / 255.0) for v in values])
         out = self._run(variant, batch, maps, passes)[:, :h, :w]
