@@ -89,11 +89,10 @@ def check_writable(jobs) -> None:
 def check_outputs(jobs) -> None:
     """Everything about a plan's outputs that can fail, checked before any work: a format that is read,
     never written (camera RAW), :func:`check_collisions` and :func:`check_writable`."""
-    from imgdenoise.io import READ_ONLY_FORMATS, image_format, output_name
+    from imgdenoise.io import check_writable_format
 
     for _, dst in jobs:
-        if image_format(dst) in READ_ONLY_FORMATS:
-            raise ValueError(f"{dst}: camera RAW is read, not written; write a 16-bit TIFF ({output_name(dst)})")
+        check_writable_format(dst)
     check_collisions(jobs)
     check_writable(jobs)
 

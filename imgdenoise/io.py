@@ -80,7 +80,15 @@ def is_image_file(path) -> bool:
     return Path(path).suffix.lower() in EXTENSIONS
 
 
-def output_name(name: str) -> str:
+def check_writable_format(path) -> str:
+    """``path``'s format, or ValueError if it is one that is read, never written (camera RAW)."""
+    fmt = image_format(path)
+    if fmt in READ_ONLY_FORMATS:
+        raise ValueError(f"{path}: camera RAW is read, not written; write a 16-bit TIFF ({output_name(path)})")
+    return fmt
+
+
+def output_name(name) -> str:
     """The file name of a denoised copy of ``name``: the same, except that a camera RAW file's result is a
     TIFF (``IMG_1.CR2`` -> ``IMG_1.tif``: RAW is read, not written)."""
     path = Path(name)
@@ -470,8 +478,7 @@ def write_image_rows(path, bands, shape, *, bit_depth: int = 8, alpha: np.ndarra
     """
     path = Path(path)
     fmt = image_format(path)
-    if fmt in READ_ONLY_FORMATS:
-        raise ValueError(f"{path}: camera RAW is read, not written; write a 16-bit TIFF ({output_name(path.name)})")
+    check_writable_format(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path}: already exists (use overwrite to replace it)")
     height, width, channels = shape
