@@ -74,9 +74,11 @@ def run_local(model: str, paths: list[Path], out: Path, sigma: float) -> dict:
 
 def run_ray(model: str, folder: Path, out: Path, sigma: float, workers: int, cpus: int) -> dict:
     from imgdenoise.distributed import denoise_with_ray
+    from imgdenoise.jobs import plan_jobs
 
     start = time.perf_counter()
-    records = denoise_with_ray(model, [str(folder)], str(out), sigma=sigma, workers=workers, cpus_per_worker=cpus)
+    plan = plan_jobs([folder], out, uris=True)
+    records = denoise_with_ray(model, plan.jobs, sigma=sigma, workers=workers, cpus_per_worker=cpus)
     wall = time.perf_counter() - start
     failed = [r for r in records if r["status"] != "ok"]
     if failed:

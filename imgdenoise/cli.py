@@ -79,10 +79,10 @@ def cmd_train(args):
     return 0
 
 
-def _denoise_on_ray(args) -> int:
+def _denoise_on_ray(args, plan) -> int:
     from imgdenoise.distributed import denoise_with_ray
 
-    records = denoise_with_ray(args.model, args.inputs, args.output, sigma=args.sigma, overwrite=args.overwrite,
+    records = denoise_with_ray(args.model, plan.jobs, sigma=args.sigma, overwrite=args.overwrite,
                                workers=args.ray_workers, cpus_per_worker=args.cpus_per_worker,
                                batch_size=args.images_per_batch, runtime=args.runtime, quality=args.quality,
                                address=args.ray_address, max_pixels=args.max_pixels, tile=args.tile or "auto",
@@ -91,42 +91,35 @@ def _denoise_on_ray(args) -> int:
     for r in failures:
         print(f"error: {r['message']}", file=sys.stderr)
     if not args.quiet:
-        print(f"denoised {len(records) - len(failures)} images on Ray with {args.model}"
-              + (f"; {len(failures)} failed" if failures else "") + " (existing outputs were skipped)")
+        print(f"denoised {len(records) - len(failures)} of {plan.total} images on Ray with {args.model}"
+              + _skipped_and_failed(len(plan.skipped), len(failures)))
     return 1 if failures else 0
 
 
-def cmd_denoise(args):
-    if args.engine == "ray":
-        return _denoise_on_ray(args)
+def _skipped_and_failed(skipped: int, failed: int) -> str:
+    return ((f"; {skipped} skipped: their outputs exist (--overwrite redoes them)" if skipped else "")
+            + (f"; {failed} failed" if failed else ""))
+
+
+def _denoise_locally(args, plan) -> int:
     from tqdm import tqdm
 
     from imgdenoise import load_model
-    from imgdenoise.batch import Skipped, check_outputs, denoise_files, expand_inputs, output_path_for
+    from imgdenoise.batch import denoise_files
     from imgdenoise.checks import check_strength
 
     denoiser = load_model(args.model, runtime=args.runtime)
     check_strength(args.strength, denoiser.for_sigma(args.sigma).noise_conditional)
-    sources = expand_inputs(args.inputs)
-    if not sources:
-        raise UsageError("no input images")
-    failures, done, skipped = [], [], []
-    many = len(sources) > 1 or any(Path(i).is_dir() for i in args.inputs)
-    if many and Path(args.output).suffix and not Path(args.output).is_dir():
-        raise UsageError(f"{args.output}: several inputs need an output folder, not a file name")
-    jobs = [(src, output_path_for(src, args.output, many)) for src in sources]
-    check_outputs(jobs)
-    results = denoise_files(denoiser, jobs, sigma=args.sigma, overwrite=args.overwrite, max_pixels=args.max_pixels,
-                            batch_size=args.images_per_batch, max_memory=int(args.max_memory * 2**30),
-                            tile=args.tile or "auto", overlap=args.overlap, quality=args.quality,
-                            strength=args.strength)
-    for src, result in tqdm(results, total=len(jobs), desc="denoising", unit="img",
-                            disable=len(jobs) < 2 or args.quiet):
+    results = denoise_files(denoiser, plan.jobs, sigma=args.sigma, overwrite=args.overwrite,
+                            max_pixels=args.max_pixels, batch_size=args.images_per_batch,
+                            max_memory=int(args.max_memory * 2**30), tile=args.tile or "auto", overlap=args.overlap,
+                            quality=args.quality, strength=args.strength)
+    failures, done = [], []
+    for src, result in tqdm(results, total=len(plan.jobs), desc="denoising", unit="img",
+                            disable=len(plan.jobs) < 2 or args.quiet):
         if isinstance(result, Exception):  # one bad file must not stop the batch
             failures.append(src)
             tqdm.write(f"error: {result}" if str(src) in str(result) else f"error: {src}: {result}", file=sys.stderr)
-        elif isinstance(result, Skipped):
-            skipped.append(src)
         else:
             done.append(result)
     if not args.quiet:
@@ -134,10 +127,16 @@ def cmd_denoise(args):
             sigma = "n/a" if r["sigma"] is None else f"{r['sigma']:.1f}"
             size = f"{r['size'][1]}x{r['size'][0]}"
             print(f"{r['input']} -> {r['output']}  ({size}, sigma {sigma}, {r['seconds']:.2f} s)")
-        print(f"denoised {len(done)} of {len(sources)} images with {denoiser.name}"
-              + (f"; {len(skipped)} skipped: their outputs exist (--overwrite redoes them)" if skipped else "")
-              + (f"; {len(failures)} failed" if failures else ""))
+        print(f"denoised {len(done)} of {plan.total} images with {denoiser.name}"
+              + _skipped_and_failed(len(plan.skipped), len(failures)))
     return 1 if failures else 0
+
+
+def cmd_denoise(args):
+    from imgdenoise.jobs import plan_jobs
+
+    plan = plan_jobs(args.inputs, args.output, overwrite=args.overwrite, uris=args.engine == "ray")
+    return (_denoise_on_ray if args.engine == "ray" else _denoise_locally)(args, plan)
 
 
 def cmd_evaluate(args):

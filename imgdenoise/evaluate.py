@@ -37,7 +37,7 @@ def method_labels(names) -> list[str]:
 
 def load_benchmark(source, gray: bool = False) -> list[tuple[str, np.ndarray]]:
     """``(name, clean image)`` pairs of a folder, a file, a glob or a list of them; ``gray`` converts to luma."""
-    from imgdenoise.batch import expand_inputs
+    from imgdenoise.jobs import expand_inputs
 
     sources = [source] if isinstance(source, (str, Path)) else list(source)
     paths = [p for src in sources for p in (list_images(src) if Path(src).is_dir() else expand_inputs([src]))]

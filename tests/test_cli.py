@@ -47,7 +47,7 @@ def test_denoise_quality_is_the_apis(tmp_path, tiny_model, gray_image, quality):
 def test_denoise_never_overwrites_without_asking(tmp_path, tiny_model, gray_image, capsys):
     src = write_image(tmp_path / "a.png", gray_image)
     before = src.read_bytes()
-    assert main(["denoise", str(src), "-o", str(src), "--model", str(tiny_model)]) == 1
+    assert main(["denoise", str(src), "-o", str(src), "--model", str(tiny_model)]) == 2  # refused before any work
     assert "replace the input" in capsys.readouterr().err
     assert src.read_bytes() == before
     assert main(["denoise", str(src), "-o", str(src), "--model", str(tiny_model), "--overwrite"]) == 0
