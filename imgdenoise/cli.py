@@ -83,7 +83,7 @@ def _denoise_on_ray(args, plan) -> int:
     from imgdenoise.distributed import denoise_with_ray
 
     records = denoise_with_ray(args.model, plan.jobs, sigma=args.sigma, overwrite=args.overwrite,
-                               workers=args.ray_workers, cpus_per_worker=args.cpus_per_worker,
+                               workers=args.ray_workers or 2, cpus_per_worker=args.cpus_per_worker or 1,
                                batch_size=args.images_per_batch, runtime=args.runtime, quality=args.quality,
                                address=args.ray_address, max_pixels=args.max_pixels, tile=args.tile or "auto",
                                overlap=args.overlap, max_memory=int(args.max_memory * 2**30), strength=args.strength)
@@ -132,8 +132,15 @@ def _denoise_locally(args, plan) -> int:
     return 1 if failures else 0
 
 
+RAY_OPTIONS = ("ray_workers", "cpus_per_worker", "ray_address")
+
+
 def cmd_denoise(args):
     from imgdenoise.jobs import plan_jobs
+
+    given = [name for name in RAY_OPTIONS if getattr(args, name) is not None]
+    if given and args.engine != "ray":  # an option an engine cannot honour is refused, not ignored
+        raise UsageError(f"--{given[0].replace('_', '-')} needs --engine ray")
 
     plan = plan_jobs(args.inputs, args.output, overwrite=args.overwrite, uris=args.engine == "ray")
     return (_denoise_on_ray if args.engine == "ray" else _denoise_locally)(args, plan)
@@ -401,10 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     _renamed(p, "--batch-size", "--images-per-batch")
     p.add_argument("--engine", default="local", choices=["local", "ray"],
                    help="ray: spread the files over Ray Data workers (inputs may be URIs: s3://, gs://, ...)")
-    p.add_argument("--ray-workers", type=int, default=2, help="Ray workers (one model load each)")
+    p.add_argument("--ray-workers", type=int, default=None, help="Ray workers (one model load each; default 2)")
     _renamed(p, "--workers", "--ray-workers")
-    p.add_argument("--cpus-per-worker", type=int, default=1,
-                   help="CPUs (and compute threads) per Ray worker; e.g. a node's cores for one worker per node")
+    p.add_argument("--cpus-per-worker", type=int, default=None,
+                   help="CPUs (and compute threads) per Ray worker (default 1); e.g. a node's cores for one worker "
+                        "per node")
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (e.g. auto); default: a local one")
     p.add_argument("--overwrite", action="store_true",
                    help="replace existing outputs (or the input itself); without it, existing outputs are "

@@ -336,6 +336,13 @@ def test_an_old_option_spelling_is_refused_naming_the_new_one(command, old, new,
     assert exit_info.value.code == 2 and f"{old} was renamed: use {new}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option", [["--ray-workers", "4"], ["--cpus-per-worker", "2"], ["--ray-address", "auto"]])
+def test_an_option_the_local_engine_cannot_honour_is_refused(tmp_path, gray_image, option, capsys):
+    write_image(tmp_path / "a.png", gray_image)
+    assert main(["denoise", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model", "seed"] + option) == 2
+    assert f"{option[0]} needs --engine ray" in capsys.readouterr().err and not (tmp_path / "b.png").exists()
+
+
 def test_a_camera_raw_file_is_denoised_into_a_16_bit_tiff(tmp_path, capsys):
     from tests.test_io import write_dng
 
