@@ -33,9 +33,7 @@ def with_candidates(shipped: Denoiser, gray: str | None, colour: str | None) -> 
     for channels, path in ((1, gray), (3, colour)):
         if path:
             candidate = load_model(path).variants[channels]
-            weight = shipped.variants[channels].card.get("luminance_weight")
-            if weight is not None:
-                candidate.card = {**candidate.card, "luminance_weight": weight}
+            candidate.card = candidate.card.replace(luminance_weight=shipped.variants[channels].card.luminance_weight)
             variants[channels] = candidate
     return Denoiser(variants, name=shipped.name)
 

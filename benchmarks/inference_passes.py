@@ -101,7 +101,7 @@ def main():
     colour = skimage_pictures() + held_out(Path(args.train) / "color-small", 0.1, 3)
     gray = held_out(Path(args.train) / "Train400", 0.05, 1) + [p.mean(-1, keepdims=True) for p in skimage_pictures()]
     weights, best = weight_rows(denoiser, colour)
-    card = denoiser.variants[3].card.get("luminance_weight")
+    card = denoiser.variants[3].card.luminance_weight
     qualities = quality_rows(denoiser, {f"colour ({len(colour)})": colour, f"gray ({len(gray)})": gray})
     text = f"""
 ## Inference passes: how the default was chosen (validation images only)

@@ -189,10 +189,11 @@ def update_cards(records, method: str = "unet"):
     into the shipped cards of its networks."""
     from imgdenoise.pretrained import WEIGHTS_DIR, shipped_cards
 
-    for stem, card in shipped_cards().items():
-        if card["architecture"]["name"] != method:
+    for stem, typed in shipped_cards().items():
+        if typed.name != method:
             continue
-        colour = card["channels"] == 3
+        colour = typed.channels == 3
+        card = json.loads((WEIGHTS_DIR / f"{stem}.json").read_text())  # edited as written, key order kept
         mine = [r for r in records if split_method(r["method"])[0] == method and SETS.get(r["dataset"]) == colour]
         if not mine:
             continue

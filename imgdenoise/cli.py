@@ -202,10 +202,10 @@ def cmd_import_weights(args):
         raise UsageError(f"{out}: already exists (use --overwrite)")
     with atomic_target(out) as target:
         model.save(target)
-    card = {**card_for_model(model), "source": f"imported from Keras 2 weights {Path(args.weights).name}"}
+    card = card_for_model(model).replace(source=f"imported from Keras 2 weights {Path(args.weights).name}")
     if args.sigma is not None:
-        card["training"] = {"sigma_range": [args.sigma, args.sigma]}
-    atomic_write_text(out.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+        card = card.replace(training={"sigma_range": [args.sigma, args.sigma]})
+    atomic_write_text(out.with_suffix(".json"), json.dumps(card.to_dict(), indent=2) + "\n")
     print(f"imported {args.weights} into {args.model}: {out} (+ {out.with_suffix('.json').name})")
     return 0
 
@@ -219,21 +219,18 @@ def cmd_pack(args):
     denoiser = load_model(run / "best.keras")
     variant = next(iter(denoiser.variants.values()))
     model, card = variant.model, variant.card
-    card = dict(card)
-    for key in ("family", "level_estimator"):
-        if getattr(args, key):
-            card[key] = getattr(args, key)
+    card = card.replace(**{key: getattr(args, key) for key in ("family", "level_estimator") if getattr(args, key)})
     if args.evaluation:
         records = json.loads(Path(args.evaluation).read_text())
-        card["benchmarks"] = [{k: r[k] for k in ("dataset", "sigma", "psnr", "ssim")} for r in records
-                              if r["method"] in (args.evaluation_method or r["method"],)
-                              and r["dataset"] in (args.evaluation_datasets or [r["dataset"]])]
+        card = card.replace(benchmarks=[{k: r[k] for k in ("dataset", "sigma", "psnr", "ssim")} for r in records
+                                        if r["method"] in (args.evaluation_method or r["method"],)
+                                        and r["dataset"] in (args.evaluation_datasets or [r["dataset"]])])
     path = save_pretrained(model, card, args.output, args.stem)
     print(f"wrote {path} and {path.with_suffix('.npz')}")
     if args.default:
         aliases_path = Path(args.output) / "aliases.json"
         table = json.loads(aliases_path.read_text()) if aliases_path.is_file() else {}
-        table["default"] = {"model": card.get("family") or card["architecture"]["name"]}
+        table["default"] = {"model": card.family_name}
         atomic_write_text(aliases_path, json.dumps(table, indent=2) + "\n")
         print(f"{aliases_path}: default is now {table['default']['model']}")
     return 0
@@ -241,26 +238,25 @@ def cmd_pack(args):
 
 def cmd_models(args):
     from imgdenoise.models import get_spec, list_models
-    from imgdenoise.pretrained import aliases, family, shipped_cards, shipped_names
+    from imgdenoise.pretrained import aliases, shipped_cards, shipped_names
 
     print("architectures:")
     for name in list_models(task=None):
         print(f"  {name:8s} {get_spec(name).description}")
     print("shipped weights (load by stem, or by family to get a family's gray and colour networks together):")
     for stem, card in shipped_cards(task=None).items():
-        training = card.get("training", {})
+        training = card.extra.get("training", {})
         noise = training.get("noise", "gaussian")
-        flags = ""
-        psnr = card.get("validation_psnr")
-        print(f"  {stem:14s} family {family(card)}, {card.get('task', 'denoise')}, {noise} noise, "
-              f"sigma {training.get('sigma_range')}, {card.get('parameters', '?')} parameters"
-              + (f", validation PSNR {psnr:.2f} dB" if psnr else "") + flags)
+        psnr = card.extra.get("validation_psnr")
+        print(f"  {stem:14s} family {card.family_name}, {card.task}, {noise} noise, "
+              f"sigma {training.get('sigma_range')}, {card.extra.get('parameters', '?')} parameters"
+              + (f", validation PSNR {psnr:.2f} dB" if psnr else ""))
     for name, alias in aliases().items():
         blind = alias.get("level_estimator") or alias.get("blind_model") or "the classical estimator"
         print(f"alias {name}: {alias['model']}, blind through {blind}")
     print(f"names: {', '.join(shipped_names())}")
     if args.json:
-        print(json.dumps(shipped_cards(task=None), indent=2))
+        print(json.dumps({stem: card.to_dict() for stem, card in shipped_cards(task=None).items()}, indent=2))
     return 0
 
 
@@ -309,11 +305,11 @@ def cmd_finetune(args):
     from imgdenoise.train import TrainConfig, train
 
     channels = 3 if args.color else 1
-    cards = [c for c in shipped_cards().values() if c["architecture"]["name"] == args.model]
-    card = next((c for c in cards if c["channels"] == channels), None)
+    cards = [c for c in shipped_cards().values() if c.name == args.model]
+    card = next((c for c in cards if c.channels == channels), None)
     if card is None:
         raise UsageError(f"no shipped {'colour' if args.color else 'gray'} weights for model {args.model!r}")
-    architecture = {k: v for k, v in card["architecture"].items() if k not in ("name", "channels")}
+    architecture = {k: v for k, v in card.builder_arguments.items() if k != "channels"}
     config = TrainConfig(model=args.model, model_config=architecture, train=args.train, channels=channels,
                          self_supervised=args.method, patch_size=args.patch_size, batch_size=args.batch_size,
                          epochs=args.epochs, steps_per_epoch=args.steps, learning_rate=args.lr, ema=0.999,

@@ -23,6 +23,7 @@ import hashlib
 
 import numpy as np
 
+from imgdenoise.cards import ModelCard
 from imgdenoise.checks import pixel_scale
 from imgdenoise.noise import estimate_sigma
 
@@ -57,10 +58,9 @@ class LevelEstimator:
     network is colour, and colour images as their channel mean when it is gray.
     """
 
-    def __init__(self, model, card: dict):
+    def __init__(self, model, card: ModelCard):
         self.model, self.card = model, card
-        self.channels = int(card.get("channels", model.inputs[0].shape[-1]))
-        self.multiple = int(card.get("multiple", 4))
+        self.channels, self.multiple = card.channels, card.multiple
 
     def estimate(self, image: np.ndarray) -> float:
         x = estimation_window(image)
@@ -84,9 +84,10 @@ class CoarseEstimator:
     reads several times more at the coarse scale than at the finest.
     """
 
-    def __init__(self, card: dict):
+    def __init__(self, card: ModelCard):
         self.card = card
-        self.factor, self.a, self.b = int(card["factor"]), float(card["a"]), float(card["b"])
+        calibration = card.extra  # the fit's constants: factor, a, b, and the gaussian_equivalent law
+        self.factor, self.a, self.b = int(calibration["factor"]), float(calibration["a"]), float(calibration["b"])
         self._last = None  # (key, readings) of the last image read
 
     def gaussian_equivalent(self, sigma):
@@ -94,7 +95,7 @@ class CoarseEstimator:
         (a number or a map): the card's ``gaussian_equivalent`` power law ``exp(a) * sigma ** b``, or
         ``sigma`` itself for a card without one. Correlated noise of a given standard deviation looks like
         more noise to a network trained on white noise: it has to be told more to remove it."""
-        law = self.card.get("gaussian_equivalent")
+        law = self.card.extra.get("gaussian_equivalent")
         if law is None:
             return sigma
         return np.float32(np.exp(law["a"])) * np.maximum(sigma, MIN_READING) ** np.float32(law["b"])
@@ -141,12 +142,10 @@ WHITE_RATIO = 1.5  # white noise reads the same at both scales (up to the estima
 
 def load_level_estimator(stem: str):
     """The shipped estimator ``stem`` (``level-coarse``, or a ``level`` network's weights)."""
-    import json
-
     from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained
 
-    card = json.loads((WEIGHTS_DIR / f"{stem}.json").read_text())
-    if card.get("kind") == "calibrated-classical":
+    card = ModelCard.read(WEIGHTS_DIR / f"{stem}.json")
+    if card.extra.get("kind") == "calibrated-classical":
         return CoarseEstimator(card)
     model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
     return LevelEstimator(model, card)

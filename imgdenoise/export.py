@@ -20,7 +20,9 @@ from pathlib import Path
 import keras
 from keras import ops
 
+from imgdenoise.cards import ModelCard
 from imgdenoise.files import atomic_target, atomic_write_text
+from imgdenoise.runtimes import first_conv_width
 
 FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "tflite": "litert"}
 SUFFIXES = {"savedmodel": "", "onnx": ".onnx", "tflite": ".tflite"}
@@ -61,27 +63,25 @@ class PadCropDenoiser(keras.Model):
         return ops.cast(out, "float32")[:, :height, :width, :]
 
 
-def deployable(model: keras.Model, card: dict) -> PadCropDenoiser:
+def deployable(model: keras.Model, card: ModelCard) -> PadCropDenoiser:
     """``model`` wrapped for export (see :class:`PadCropDenoiser`), built on a dummy input."""
     import numpy as np
 
-    wrapped = PadCropDenoiser(model, int(card.get("multiple", 1)), bool(card.get("noise_conditional")),
-                              name=f"{card['architecture']['name']}_deployable")
-    channels = int(card["channels"])
+    wrapped = PadCropDenoiser(model, card.multiple, card.noise_conditional, name=f"{card.name}_deployable")
+    channels = card.channels
     image = np.zeros((1, 13, 11, channels), np.float32)
     wrapped([image, np.full((1, 13, 11, 1), 25.0, np.float32)] if wrapped.noise_conditional else image)
     return wrapped
 
 
-def input_signature(card: dict) -> list:
-    channels = int(card["channels"])
-    image = keras.InputSpec(shape=(None, None, None, channels), dtype="float32", name="image")
-    if not card.get("noise_conditional"):
+def input_signature(card: ModelCard) -> list:
+    image = keras.InputSpec(shape=(None, None, None, card.channels), dtype="float32", name="image")
+    if not card.noise_conditional:
         return [image]
     return [[image, keras.InputSpec(shape=(None, None, None, 1), dtype="float32", name="sigma")]]
 
 
-def export_network(model: keras.Model, card: dict, path, fmt: str) -> Path:
+def export_network(model: keras.Model, card: ModelCard | dict, path, fmt: str) -> Path:
     """Write one network in ``fmt`` (savedmodel, onnx, tflite) to ``path``, with its card; returns the path.
 
     The artifact is written under a temporary name and renamed into place, so a failed export
@@ -92,19 +92,19 @@ def export_network(model: keras.Model, card: dict, path, fmt: str) -> Path:
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError(f"exporting needs the TensorFlow backend (KERAS_BACKEND is {keras.backend.backend()})")
     path = Path(path)
+    card = ModelCard.of(card)
     wrapped = deployable(model, card)
-    width = next((layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)), 64)
     inputs = ["image", "sigma"] if wrapped.noise_conditional else ["image"]
-    card = {**card, "width": width,
-            "exported": {"format": fmt, "inputs": inputs, "sigma_scale": "0-255", "keras": keras.__version__}}
+    record = card.replace(width=first_conv_width(model), exported={
+        "format": fmt, "inputs": inputs, "sigma_scale": "0-255", "keras": keras.__version__}).to_dict()
     with atomic_target(path) as target:
         wrapped.export(str(target), format=FORMATS[fmt], input_signature=input_signature(card), verbose=False)
         if fmt == "onnx":
-            _embed_card(target, card)
+            _embed_card(target, record)
         elif fmt == "savedmodel":
-            (target / "imgdenoise.json").write_text(json.dumps(card, indent=2) + "\n")
+            (target / "imgdenoise.json").write_text(json.dumps(record, indent=2) + "\n")
     if fmt not in ("onnx", "savedmodel"):
-        atomic_write_text(path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+        atomic_write_text(path.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
     return path
 
 

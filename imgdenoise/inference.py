@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from imgdenoise.cards import ModelCard
 from imgdenoise.checks import check_image, check_sigma, check_strength, pixel_scale, stronger
 from imgdenoise.estimator import estimate_image_sigma
 from imgdenoise.passes import (
@@ -78,7 +79,7 @@ class Denoiser:
             raise ValueError("a Denoiser needs at least one model")
         self.variants = {channels: v if isinstance(v, Variant) else KerasVariant(*v, runtime=runtime)
                          for channels, v in variants.items()}
-        self.name = name or self.card["architecture"]["name"]
+        self.name = name or self.card.name
         self.estimator, self.blind = estimator, blind
 
     def for_sigma(self, sigma) -> Denoiser:
@@ -112,7 +113,7 @@ class Denoiser:
         return self.estimator.estimate(image) if self.estimator is not None else estimate_image_sigma(image)
 
     @property
-    def card(self) -> dict:
+    def card(self) -> ModelCard:
         return next(iter(self.variants.values())).card
 
     @property
@@ -137,7 +138,7 @@ class Denoiser:
         if correlated:
             return Passes((0,), shuffled=(TRANSPOSE,)) if quality == "standard" else Passes(ALL, shuffled=ALL)
         variant, gray = self._variant(channels), self.variants.get(1)
-        weight = float(variant.card.get("luminance_weight", 0.0))
+        weight = variant.card.luminance_weight
         fuse = (channels == 3 and variant.channels == 3 and weight > 0 and gray is not None
                 and gray.noise_conditional and variant.noise_conditional)
         if quality == "best":
@@ -166,7 +167,7 @@ class Denoiser:
         estimator's readings (its card names the estimator) is told them as they are, with its usual passes.
         ``image`` as :meth:`denoise`."""
         tell = getattr(self.estimator, "correlated", None)
-        if tell is None or not self.noise_conditional or self.card.get("level_estimator"):
+        if tell is None or not self.noise_conditional or self.card.level_estimator:
             return False
         return bool(tell(image))
 

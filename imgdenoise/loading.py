@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from imgdenoise.cards import ModelCard
 from imgdenoise.inference import Denoiser
 from imgdenoise.runtimes import DEFAULT_RUNTIME, RUNTIMES, KerasVariant, OnnxVariant, Variant
 
@@ -34,15 +35,15 @@ def load_model(name_or_path="default", runtime: str = DEFAULT_RUNTIME):
     path = Path(text)
     if path.suffix == ".onnx":
         variant = OnnxVariant(path)
-        return Denoiser({variant.channels: variant}, name=variant.card["architecture"]["name"])
+        return Denoiser({variant.channels: variant}, name=variant.card.name)
     if path.suffix == ".json" and path.is_file():
         from imgdenoise.pretrained import load_pretrained
 
         model, card = load_pretrained(path)
-        return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime, estimator=_card_estimator(card))
+        return Denoiser({card.channels: (model, card)}, runtime=runtime, estimator=_card_estimator(card))
     if path.suffix == ".keras":
         model, card = _load_keras_file(path)
-        return Denoiser({int(card["channels"]): (model, card)}, runtime=runtime, estimator=_card_estimator(card))
+        return Denoiser({card.channels: (model, card)}, runtime=runtime, estimator=_card_estimator(card))
     denoiser = _shipped_denoiser(text, runtime)
     if denoiser is None:
         from imgdenoise.models import list_models
@@ -75,14 +76,13 @@ def _shipped_denoiser(name: str, runtime: str = DEFAULT_RUNTIME) -> Denoiser | N
     cards = shipped_cards()
     variants = {}
     for stem in stems:
-        variants.setdefault(int(cards[stem]["channels"]), _shipped_variant(stem, runtime))
+        variants.setdefault(cards[stem].channels, _shipped_variant(stem, runtime))
     return Denoiser(variants, name=name, estimator=_card_estimator(cards[stems[0]]))
 
 
-def _card_estimator(card: dict):
+def _card_estimator(card: ModelCard):
     """The level estimator a weight's card names (the one it was trained to be told), or None."""
-    stem = card.get("level_estimator")
-    return _level_estimator(stem) if stem else None
+    return _level_estimator(card.level_estimator) if card.level_estimator else None
 
 
 def _level_estimator(stem: str):
@@ -115,11 +115,4 @@ def _load_keras_file(path: Path):
     except Exception as error:
         raise ValueError(f"{path}: not a loadable Keras model ({type(error).__name__}: {error})") from None
     card_path = path.with_suffix(".json")
-    card = _json(card_path) if card_path.is_file() else card_for_model(model)
-    return model, card
-
-
-def _json(path):
-    import json
-
-    return json.loads(Path(path).read_text())
+    return model, ModelCard.read(card_path) if card_path.is_file() else card_for_model(model)

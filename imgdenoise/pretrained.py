@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from imgdenoise.cards import ModelCard
 from imgdenoise.files import atomic_target, atomic_write_text
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -28,17 +29,11 @@ def sha256(path) -> str:
     return digest.hexdigest()
 
 
-def shipped_cards(task: str | None = "denoise") -> dict[str, dict]:
+def shipped_cards(task: str | None = "denoise") -> dict[str, ModelCard]:
     """Model cards of the weights shipped in the package, by stem (``unet-gray``), of ``task``
     (``denoise``: denoisers, ``noise-level``: level estimators, None: all)."""
-    cards = {p.stem: json.loads(p.read_text()) for p in sorted(WEIGHTS_DIR.glob("*.json")) if p.name != ALIASES.name}
-    return {stem: card for stem, card in cards.items() if task is None or card.get("task", "denoise") == task}
-
-
-def family(card: dict) -> str:
-    """The name under which shipped weights load together (``unet``: the gray and colour Gaussian
-    networks): the card's ``family``, or its architecture's name."""
-    return card.get("family") or card["architecture"]["name"]
+    cards = {p.stem: ModelCard.read(p) for p in sorted(WEIGHTS_DIR.glob("*.json")) if p.name != ALIASES.name}
+    return {stem: card for stem, card in cards.items() if task is None or card.task == task}
 
 
 ALIASES = WEIGHTS_DIR / "aliases.json"
@@ -56,7 +51,7 @@ def shipped_names() -> list[str]:
     """Every name a shipped denoiser loads by: the aliases (``default``), each family (``unet``) and each
     weight's stem."""
     cards = shipped_cards()
-    return sorted(aliases()) + sorted({family(c) for c in cards.values()} | set(cards))
+    return sorted(aliases()) + sorted({c.family_name for c in cards.values()} | set(cards))
 
 
 def resolve_shipped(name: str) -> list[str]:
@@ -65,12 +60,12 @@ def resolve_shipped(name: str) -> list[str]:
     cards = shipped_cards()
     if name in cards:
         card = cards[name]
-        partners = [s for s, c in cards.items() if s != name and family(c) == family(card) and c["channels"] == 1]
-        return [name] + (partners[:1] if card.get("luminance_weight") else [])
-    return [stem for stem, card in cards.items() if family(card) == name]
+        partners = [s for s, c in cards.items() if s != name and c.family_name == card.family_name and c.channels == 1]
+        return [name] + (partners[:1] if card.luminance_weight else [])
+    return [stem for stem, card in cards.items() if card.family_name == name]
 
 
-def save_pretrained(model, card: dict, directory, stem: str, dtype: str = "float16") -> Path:
+def save_pretrained(model, card: ModelCard | dict, directory, stem: str, dtype: str = "float16") -> Path:
     """Write ``stem.npz`` (weights cast to ``dtype``) and ``stem.json`` (the card) into ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -78,10 +73,10 @@ def save_pretrained(model, card: dict, directory, stem: str, dtype: str = "float
     arrays = {f"w{i:03d}": np.asarray(w).astype(dtype) for i, w in enumerate(model.get_weights())}
     with atomic_target(weights_path) as target:
         np.savez_compressed(target, **arrays)
-    card = {**card, "weights": weights_path.name, "weights_dtype": dtype, "sha256": sha256(weights_path),
-            "parameters": int(model.count_params())}
+    card = ModelCard.of(card).replace(weights=weights_path.name, weights_dtype=dtype, sha256=sha256(weights_path),
+                                      parameters=int(model.count_params()))
     card_path = directory / f"{stem}.json"
-    atomic_write_text(card_path, json.dumps(card, indent=2) + "\n")
+    atomic_write_text(card_path, json.dumps(card.to_dict(), indent=2) + "\n")
     return card_path
 
 
@@ -91,25 +86,25 @@ def load_pretrained(card_path):
     from imgdenoise.models import build_model
 
     card_path = Path(card_path)
-    card = json.loads(card_path.read_text())
-    weights_path = card_path.parent / card["weights"]
-    if sha256(weights_path) != card["sha256"]:
+    card = ModelCard.read(card_path)
+    weights_path = card_path.parent / card.weights
+    if sha256(weights_path) != card.sha256:
         raise ValueError(f"{weights_path}: SHA-256 does not match its model card {card_path.name}; the file is damaged")
-    model = build_model(**card["architecture"])
+    model = build_model(card.name, **card.builder_arguments)
     with np.load(weights_path, allow_pickle=False) as data:
         model.set_weights([data[k].astype(np.float32) for k in sorted(data.files)])
     return model, card
 
 
-def card_for_model(model) -> dict:
+def card_for_model(model) -> ModelCard:
     """A minimal card for a Keras model that came without one (a bare ``.keras`` file)."""
-    from imgdenoise.models import get_spec
+    from imgdenoise.models import architecture_of, get_spec
 
-    spec = get_spec(model.name)
-    config = getattr(model, "imgdenoise_config", None) or {"name": model.name}
-    channels = model.inputs[0].shape[-1]
-    return {"architecture": {**config, "channels": channels}, "noise_conditional": spec.noise_conditional,
-            "multiple": spec.multiple_for(config), "channels": channels}
+    config = architecture_of(model)
+    spec = get_spec(config["name"])
+    channels = int(model.inputs[0].shape[-1])
+    return ModelCard({**config, "channels": channels}, channels, task=spec.task,
+                     noise_conditional=spec.noise_conditional, multiple=spec.multiple_for(config))
 
 
 def cache_dir() -> Path:
@@ -124,7 +119,7 @@ def cached_onnx(stem: str) -> Path:
     The file name carries the weights' SHA-256, so new weights get a new export.
     """
     card = shipped_cards()[stem]
-    path = cache_dir() / f"{stem}-{card['sha256'][:12]}.onnx"
+    path = cache_dir() / f"{stem}-{card.sha256[:12]}.onnx"
     if not path.is_file():
         from imgdenoise.export import export_network
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from imgdenoise.cards import ModelCard
+
 RUNTIMES = ("keras", "xla", "eager", "bf16", "onnx")
 DEFAULT_RUNTIME = "keras"
 
@@ -24,24 +26,24 @@ class Variant:
     multiples of ``multiple``.
     """
 
-    card: dict
+    card: ModelCard
 
     @property
     def channels(self) -> int:
-        return int(self.card["channels"])
+        return self.card.channels
 
     @property
     def noise_conditional(self) -> bool:
-        return bool(self.card.get("noise_conditional"))
+        return self.card.noise_conditional
 
     @property
     def multiple(self) -> int:
-        return int(self.card.get("multiple", 1))
+        return self.card.multiple
 
     @property
     def width(self) -> int:
         """Channels at full resolution, for the memory estimate of automatic tiling."""
-        return int(self.card.get("width", 64))
+        return self.card.width
 
     def run(self, noisy: np.ndarray, sigma_map: np.ndarray | None) -> np.ndarray:
         raise NotImplementedError
@@ -50,11 +52,12 @@ class Variant:
 class KerasVariant(Variant):
     """A Keras model on the ``keras`` (compiled predict step), ``xla``, ``bf16`` or ``eager`` runtime."""
 
-    def __init__(self, model, card: dict, runtime: str = DEFAULT_RUNTIME):
+    def __init__(self, model, card: ModelCard | dict, runtime: str = DEFAULT_RUNTIME):
         if runtime not in ("keras", "xla", "eager", "bf16"):
             raise ValueError(f"runtime {runtime!r} does not run Keras models; use keras, xla, bf16 or eager")
-        if "channels" not in card:
+        if not isinstance(card, ModelCard) and "channels" not in card:
             card = {**card, "channels": int(model.inputs[0].shape[-1])}
+        card = ModelCard.of(card)
         if runtime == "bf16":
             model = bfloat16_copy(model)
         self.model, self.card, self.runtime = model, card, runtime
@@ -115,7 +118,7 @@ class OnnxVariant(Variant):
         metadata = self.session.get_modelmeta().custom_metadata_map
         if "imgdenoise_card" not in metadata:
             raise ValueError(f"{path}: ONNX model has no imgdenoise model card (export it with `imgdenoise export`)")
-        self.card = json.loads(metadata["imgdenoise_card"])
+        self.card = ModelCard.from_dict(json.loads(metadata["imgdenoise_card"]))
         self.inputs = [i.name for i in self.session.get_inputs()]
 
     def run(self, noisy, sigma_map):

@@ -151,8 +151,8 @@ def _model_summary(name: str) -> dict:
     stems = resolve_shipped(alias.get("model", name))
     stems += [s for s in [alias.get("level_estimator")] + resolve_shipped(alias.get("blind_model") or "")
               if s and s in cards and s not in stems]
-    arch = cards[stems[0]]["architecture"]["name"] if stems else name
-    return {"name": name, "architecture": arch, "networks": {s: cards[s] for s in stems}}
+    arch = cards[stems[0]].name if stems else name
+    return {"name": name, "architecture": arch, "networks": {s: cards[s].to_dict() for s in stems}}
 
 
 def _denoise_within(denoiser, pixels, sigma, max_seconds: float, **kwargs):

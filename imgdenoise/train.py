@@ -439,10 +439,10 @@ def _init_source(init_from: str, channels: int) -> keras.Model:
     if Path(init_from).suffix == ".json":
         return load_pretrained(Path(init_from))[0]
 
-    stems = [stem for stem, card in shipped_cards().items() if card["architecture"]["name"] == init_from]
+    stems = [stem for stem, card in shipped_cards().items() if card.name == init_from]
     if not stems:
         raise ValueError(f"--init-from {init_from!r}: neither a .keras file nor a shipped model")
-    stem = next((s for s in stems if shipped_cards()[s]["channels"] == channels), stems[0])
+    stem = next((s for s in stems if shipped_cards()[s].channels == channels), stems[0])
     return load_pretrained(WEIGHTS_DIR / f"{stem}.json")[0]
 
 

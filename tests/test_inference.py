@@ -22,7 +22,7 @@ def _gray_and_colour(luminance_weight=None):
     """A tiny U-Net denoiser with gray and colour networks (the colour card may carry a luminance weight)."""
     gray, colour = tiny_denoiser("unet", 1), tiny_denoiser("unet", 3)
     if luminance_weight is not None:
-        colour.variants[3].card = {**colour.variants[3].card, "luminance_weight": luminance_weight}
+        colour.variants[3].card = colour.variants[3].card.replace(luminance_weight=luminance_weight)
     return Denoiser({1: gray.variants[1], 3: colour.variants[3]})
 
 
@@ -321,7 +321,7 @@ def test_blind_denoising_of_camera_noise_averages_a_full_and_a_pixel_shuffled_pa
     image = np.random.default_rng(0).random(shape).astype(np.float32)
     denoiser = tiny_denoiser("unet", 3)
     monkeypatch.setattr(denoiser.variants[3], "run", lambda x, s: _sub_image_means(x))
-    denoiser.variants[3].card = {**denoiser.variants[3].card, "multiple": 1}
+    denoiser.variants[3].card = denoiser.variants[3].card.replace(multiple=1)
     denoiser.estimator = _Camera(10.0)
     out = denoiser.denoise(image, tile=None)
     padded = np.pad(image, ((0, shape[0] % 2), (0, shape[1] % 2), (0, 0)), mode="reflect")  # as the tiling mirrors
@@ -396,7 +396,7 @@ def test_a_call_resolves_to_the_network_that_runs_and_the_level_it_uses():
 def test_a_network_trained_on_an_estimators_readings_is_told_them_as_they_are(monkeypatch):
     image = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
     denoiser = tiny_denoiser("unet", 3)
-    denoiser.variants[3].card = {**denoiser.variants[3].card, "level_estimator": "level-std"}
+    denoiser.variants[3].card = denoiser.variants[3].card.replace(level_estimator="level-std")
     told = []
     monkeypatch.setattr(denoiser.variants[3], "run", lambda x, s: told.append(np.unique(s * 255)) or x)
     denoiser.estimator = _Camera(10.0)

@@ -47,7 +47,8 @@ def test_config_and_keras_file_round_trip(name, tmp_path):
         inputs = [inputs, np.full((1, 8, 8, 1), 0.1, np.float32)]
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs)),
                                keras.ops.convert_to_numpy(model(inputs)), atol=1e-6)
-    assert card_for_model(loaded)["architecture"]["name"] == name
+    assert card_for_model(loaded).architecture == {"name": name, **TINY[name], "channels": 1}  # how it was built
+    assert loaded.get_config() == {"architecture": name, "config": {"channels": 1, **TINY[name]}, "name": model.name}
 
 
 def test_residual_models_are_identity_at_initialisation_scale():

@@ -20,9 +20,9 @@ def test_something_is_shipped_and_the_default_alias_names_it():
 @pytest.mark.parametrize("stem", SHIPPED)
 def test_shipped_cards_describe_their_weights(stem):
     card = shipped_cards()[stem]
-    for key in ("architecture", "channels", "training", "weights", "sha256", "parameters"):
-        assert key in card, key
-    assert (WEIGHTS_DIR / card["weights"]).stat().st_size < 20_000_000
+    assert card.architecture["name"] == card.name and card.channels in (1, 3) and card.sha256
+    assert "training" in card.extra and "parameters" in card.extra
+    assert (WEIGHTS_DIR / card.weights).stat().st_size < 20_000_000
 
 
 @pytest.mark.parametrize("stem", SHIPPED)
@@ -31,8 +31,8 @@ def test_shipped_model_raises_psnr_on_a_natural_image(stem):
 
     card = shipped_cards()[stem]
     clean = data.camera()[:128, 200:328].astype(np.float32) / 255.0
-    clean = clean[..., None] if card["channels"] == 1 else np.repeat(clean[..., None], 3, axis=-1)
-    sigma = float(np.mean(card["training"]["sigma_range"])) or 25.0
+    clean = clean[..., None] if card.channels == 1 else np.repeat(clean[..., None], 3, axis=-1)
+    sigma = float(np.mean(card.extra["training"]["sigma_range"])) or 25.0
     noisy = add_protocol_noise(clean, sigma)
     denoiser = load_model(WEIGHTS_DIR / f"{stem}.json")
     assert psnr(clean, denoiser.denoise(noisy, sigma)) > psnr(clean, noisy) + 4
@@ -45,9 +45,9 @@ def test_default_model_loads():
 def test_damaged_weights_are_detected(tmp_path):
     stem = SHIPPED[0]
     shutil.copy(WEIGHTS_DIR / f"{stem}.json", tmp_path)
-    data = bytearray((WEIGHTS_DIR / shipped_cards()[stem]["weights"]).read_bytes())
+    data = bytearray((WEIGHTS_DIR / shipped_cards()[stem].weights).read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (tmp_path / shipped_cards()[stem]["weights"]).write_bytes(bytes(data))
+    (tmp_path / shipped_cards()[stem].weights).write_bytes(bytes(data))
     with pytest.raises(ValueError, match="SHA-256"):
         load_pretrained(tmp_path / f"{stem}.json")
 
@@ -61,6 +61,7 @@ def test_save_and_load_pretrained_round_trip(tmp_path):
     path = save_pretrained(model, card, tmp_path, "tiny")
     loaded, loaded_card = load_pretrained(path)
     assert json.loads(path.read_text())["weights_dtype"] == "float16"
+    assert loaded_card.name == "dncnn" and loaded_card.extra["training"] == {"sigma_range": [25, 25]}
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-3, rtol=1e-3)
 
@@ -127,8 +128,8 @@ def test_every_shipped_card_names_its_task_and_loads():
     from imgdenoise.estimator import load_level_estimator
 
     for stem, card in shipped_cards(task=None).items():
-        assert card.get("task", "denoise") in ("denoise", "noise-level"), stem
-        if card.get("task") == "noise-level":
+        assert card.task in ("denoise", "noise-level"), stem
+        if card.task == "noise-level":
             assert hasattr(load_level_estimator(stem), "estimate")
         else:
             load_pretrained(WEIGHTS_DIR / f"{stem}.json")
@@ -138,7 +139,7 @@ def test_the_default_reads_real_noise_levels_with_the_shipped_estimator():
     from skimage import data
 
     default = load_model()
-    assert default.estimator is not None and default.estimator.card["task"] == "noise-level"
+    assert default.estimator is not None and default.estimator.card.task == "noise-level"
     clean = data.astronaut()[100:228, 100:228].astype(np.float32) / 255.0
     rng = np.random.default_rng(0)
     levels = [default.noise_level(clean + rng.normal(0, s / 255, clean.shape).astype(np.float32)) for s in (5, 25)]

@@ -3,8 +3,11 @@
 >>> from imgdenoise.models import build_model, list_models
 >>> model = build_model("dncnn", channels=1)
 
-A registered model is a plain ``keras.Model`` built by a function with explicit
-keyword arguments. The registry records what a caller needs to run any of them:
+A registered model is built by a function with explicit keyword arguments;
+:func:`build_model` returns it as a :class:`Network`, a functional ``keras.Model``
+whose ``get_config()`` holds the architecture's name and those arguments, so a
+saved ``.keras`` file rebuilds itself from them (KerasHub's backbone pattern).
+The registry records what a caller needs to run any of them:
 
 - ``noise_conditional``: the model takes two inputs, ``[noisy, sigma_map]``,
   where ``sigma_map`` is ``(N, H, W, 1)`` holding sigma / 255; other models take
@@ -71,11 +74,38 @@ def get_spec(name: str) -> ModelSpec:
         raise ValueError(f"unknown model {name!r}; available: {', '.join(list_models(None))}") from None
 
 
-def build_model(name: str, **config) -> keras.Model:
+@keras.saving.register_keras_serializable(package="imgdenoise")
+class Network(keras.Model):
+    """Registered architecture ``architecture`` built with the builder's keyword arguments ``config``: a
+    functional model (the builder's graph) whose :meth:`get_config` is ``{"architecture", "config",
+    "name"}``, so saving and loading (``.keras``), cloning and model cards all see how it was built."""
+
+    def __init__(self, architecture: str, config: dict | None = None, **kwargs):
+        config = dict(config or {})
+        graph = get_spec(architecture).builder(**config)
+        kwargs.setdefault("name", graph.name)
+        super().__init__(inputs=graph.inputs, outputs=graph.outputs, **kwargs)
+        self.architecture, self.builder_config = architecture, config
+
+    def get_config(self) -> dict:
+        return {"architecture": self.architecture, "config": self.builder_config, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Network:
+        return cls(**config)
+
+
+def build_model(name: str, **config) -> Network:
     """Build registered model ``name`` with keyword ``config`` (see its builder)."""
-    model = get_spec(name).builder(**config)
-    model.imgdenoise_config = {"name": name, **config}
-    return model
+    return Network(name, config)
+
+
+def architecture_of(model) -> dict:
+    """How ``model`` was built, as model cards record it: ``{"name": ..., **builder arguments}`` (a
+    :class:`Network`), or ``{"name": model.name}`` for a model saved before it carried them."""
+    if isinstance(model, Network):
+        return {"name": model.architecture, **model.builder_config}
+    return {"name": model.name}
 
 
 # Import the architecture files so they register themselves.
