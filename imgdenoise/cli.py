@@ -238,7 +238,7 @@ def cmd_pack(args):
 
 def cmd_models(args):
     from imgdenoise.models import get_spec, list_models
-    from imgdenoise.pretrained import aliases, shipped_cards, shipped_names
+    from imgdenoise.pretrained import alias, aliases, shipped_cards, shipped_names
 
     print("architectures:")
     for name in list_models(task=None):
@@ -251,9 +251,10 @@ def cmd_models(args):
         print(f"  {stem:14s} family {card.family_name}, {card.task}, {noise} noise, "
               f"sigma {training.get('sigma_range')}, {card.extra.get('parameters', '?')} parameters"
               + (f", validation PSNR {psnr:.2f} dB" if psnr else ""))
-    for name, alias in aliases().items():
-        blind = alias.get("level_estimator") or alias.get("blind_model") or "the classical estimator"
-        print(f"alias {name}: {alias['model']}, blind through {blind}")
+    for name in aliases():
+        entry = alias(name)
+        blind = entry.level_estimator or entry.blind_model or "the classical estimator"
+        print(f"alias {name}: {entry.model}, blind through {blind}")
     print(f"names: {', '.join(shipped_names())}")
     if args.json:
         print(json.dumps({stem: card.to_dict() for stem, card in shipped_cards(task=None).items()}, indent=2))

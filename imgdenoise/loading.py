@@ -57,17 +57,17 @@ def load_model(name_or_path="default", runtime: str = DEFAULT_RUNTIME):
 def _shipped_denoiser(name: str, runtime: str = DEFAULT_RUNTIME) -> Denoiser | None:
     """The shipped denoiser ``name``: an alias (``default``, :func:`~imgdenoise.pretrained.aliases`), a
     family or a stem (:func:`~imgdenoise.pretrained.resolve_shipped`); None if there is none."""
-    from imgdenoise.pretrained import aliases, resolve_shipped, shipped_cards
+    from imgdenoise.pretrained import alias, resolve_shipped, shipped_cards
 
-    alias = aliases().get(name)
-    if alias is not None:
-        denoiser = _shipped_denoiser(alias["model"], runtime)
+    entry = alias(name)
+    if entry is not None:
+        denoiser = _shipped_denoiser(entry.model, runtime)
         if denoiser is None:
             return None
-        if alias.get("level_estimator"):
-            denoiser.estimator = _level_estimator(alias["level_estimator"])
-        if alias.get("blind_model"):
-            denoiser.blind = _shipped_denoiser(alias["blind_model"], runtime)
+        if entry.level_estimator:
+            denoiser.estimator = _level_estimator(entry.level_estimator)
+        if entry.blind_model:
+            denoiser.blind = _shipped_denoiser(entry.blind_model, runtime)
         denoiser.name = name
         return denoiser
     stems = resolve_shipped(name)

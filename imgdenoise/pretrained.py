@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,41 @@ def aliases() -> dict[str, dict]:
     """Names that stand for a shipped model plus how to use it blind (``weights/aliases.json``), e.g.
     ``default``: ``{"model": "unet", "level_estimator": "level-real", "why": ...}``. Keys: ``model`` (a
     family or stem), optional ``level_estimator`` (an estimator's stem, for calls without sigma) and
-    ``blind_model`` (another model that takes calls without sigma)."""
+    ``blind_model`` (another model that takes calls without sigma). Read through :func:`alias`."""
     return json.loads(ALIASES.read_text()) if ALIASES.is_file() else {}
+
+
+@dataclass(frozen=True)
+class Alias:
+    """What a name of ``aliases.json`` (``default``) stands for: the shipped ``model`` (a family or stem), the
+    ``level_estimator`` it reads noise levels with when no sigma is given, a ``blind_model`` that takes over
+    calls without sigma, and ``why`` (the measurement that chose it)."""
+
+    name: str
+    model: str
+    level_estimator: str | None = None
+    blind_model: str | None = None
+    why: str = ""
+
+
+def alias(name: str) -> Alias | None:
+    """The alias ``name`` (:class:`Alias`), or None if ``name`` is not one: the one place an alias such as
+    ``default`` is resolved (loading, the service and ``imgdenoise models`` ask here)."""
+    entry = aliases().get(name)
+    return None if entry is None else Alias(name, **entry)
+
+
+def stems_of(name: str) -> list[str]:
+    """Every shipped file a name loads, networks first: an alias's model, level estimator and blind model,
+    or :func:`resolve_shipped`'s stems."""
+    entry = alias(name)
+    if entry is None:
+        return resolve_shipped(name)
+    stems = resolve_shipped(entry.model)
+    for extra in [entry.level_estimator] + (resolve_shipped(entry.blind_model) if entry.blind_model else []):
+        if extra and extra not in stems:
+            stems.append(extra)
+    return stems
 
 
 def shipped_names() -> list[str]:

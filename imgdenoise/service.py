@@ -144,13 +144,10 @@ def _parse_sigma(text: str | None) -> float | None:
 
 def _model_summary(name: str) -> dict:
     """A model's name and the cards of its shipped networks (read from JSON; nothing is loaded)."""
-    from imgdenoise.pretrained import aliases, resolve_shipped, shipped_cards
+    from imgdenoise.pretrained import shipped_cards, stems_of
 
     cards = shipped_cards(task=None)
-    alias = aliases().get(name, {})
-    stems = resolve_shipped(alias.get("model", name))
-    stems += [s for s in [alias.get("level_estimator")] + resolve_shipped(alias.get("blind_model") or "")
-              if s and s in cards and s not in stems]
+    stems = [s for s in stems_of(name) if s in cards]
     arch = cards[stems[0]].name if stems else name
     return {"name": name, "architecture": arch, "networks": {s: cards[s].to_dict() for s in stems}}
 

@@ -124,6 +124,16 @@ def test_an_alias_loads_its_model_under_its_name(tmp_path, monkeypatch):
         load_model("broken")
 
 
+def test_the_default_alias_is_resolved_in_one_place_with_everything_it_loads():
+    from imgdenoise.pretrained import alias, stems_of
+
+    default = alias("default")
+    assert default.model in shipped_names() and alias("unet") is None
+    stems = stems_of("default")
+    assert set(stems) >= set(stems_of(default.model)) and (default.level_estimator or "") in stems + [""]
+    assert {"unet-color", "unet-gray"} <= set(stems_of("unet"))
+
+
 def test_every_shipped_card_names_its_task_and_loads():
     from imgdenoise.estimator import load_level_estimator
 
