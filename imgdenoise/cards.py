@@ -28,7 +28,8 @@ class ModelCard:
     ``family``: the name its weights load under together (default: the architecture's); ``luminance_weight``:
     the share of the way a colour output's luminance moves to the gray network's (0: none);
     ``level_estimator``: the estimator whose readings the network was trained to be told (blind use);
-    ``weights``/``sha256``: the weights file beside the card and its hash.
+    ``weights``/``sha256``: the weights file beside the card and its hash; ``onnx``/``onnx_sha256``: the same
+    network exported to ONNX beside it (float16 weights: what ONNX Runtime runs without TensorFlow).
     """
 
     architecture: Mapping
@@ -42,6 +43,8 @@ class ModelCard:
     level_estimator: str | None = None
     weights: str | None = None
     sha256: str | None = None
+    onnx: str | None = None
+    onnx_sha256: str | None = None
     extra: Mapping = field(default_factory=dict)
 
     def __post_init__(self):

@@ -7,6 +7,8 @@ The NLM and TV strength factors were chosen on Train400 images, never on a test 
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
 from imgdenoise.inference import Resolved
@@ -52,6 +54,7 @@ def _noisy(image, sigma):
 TV_WEIGHT_PER_SIGMA = 0.75
 NLM_H_PER_SIGMA = 0.6
 METHODS = {"bm3d": _bm3d, "nlm": _nlm, "tv": _tv, "wavelet": _wavelet, "noisy": _noisy}
+LIBRARY = {"bm3d": "bm3d", "nlm": "skimage", "tv": "skimage", "wavelet": "skimage"}  # the `classical` extra
 
 
 class ClassicalDenoiser:
@@ -62,6 +65,9 @@ class ClassicalDenoiser:
     def __init__(self, name: str):
         if name not in METHODS:
             raise ValueError(f"unknown method {name!r}; available: {', '.join(METHODS)}")
+        library = LIBRARY.get(name)
+        if library and importlib.util.find_spec(library) is None:  # said once, at load, not once per image
+            raise ModuleNotFoundError(f"{name} needs {library}, which is not installed", name=library)
         self.name = name
         self.card = {"architecture": {"name": name}, "classical": True}
 

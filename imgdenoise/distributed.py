@@ -44,7 +44,7 @@ def _limit_threads(threads: int):
 class DenoiseWorker:
     """A Ray Data actor: loads the model once, then denoises batches of ``{"source", "target"}`` rows."""
 
-    def __init__(self, model: str, runtime: str = "keras", sigma=None, overwrite: bool = False,
+    def __init__(self, model: str, runtime: str = "auto", sigma=None, overwrite: bool = False,
                  max_pixels: int | None = None, threads: int | None = None, quality: str = DEFAULT_QUALITY,
                  options: dict | None = None):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -96,7 +96,7 @@ class DenoiseWorker:
 
 
 def denoise_with_ray(model: str, jobs, *, sigma=None, overwrite: bool = False, workers: int = 2,
-                     cpus_per_worker: int = 1, batch_size: int = 4, runtime: str = "keras",
+                     cpus_per_worker: int = 1, batch_size: int = 4, runtime: str = "auto",
                      address: str | None = None, max_pixels: int | None = None,
                      quality: str = DEFAULT_QUALITY, **options) -> list[dict]:
     """Denoise ``jobs`` (``(source, target)`` pairs of paths or URIs: a plan's jobs,

@@ -58,9 +58,9 @@ class LevelEstimator:
     network is colour, and colour images as their channel mean when it is gray.
     """
 
-    def __init__(self, model, card: ModelCard):
-        self.model, self.card = model, card
-        self.channels, self.multiple = card.channels, card.multiple
+    def __init__(self, model, card: ModelCard | dict):
+        self.model, self.card = model, ModelCard.of(card)
+        self.channels, self.multiple = self.card.channels, self.card.multiple
 
     def estimate(self, image: np.ndarray) -> float:
         x = estimation_window(image)

@@ -108,6 +108,31 @@ def export_network(model: keras.Model, card: ModelCard | dict, path, fmt: str) -
     return path
 
 
+def store_weights_in_float16(onnx_path) -> None:
+    """Rewrite an ONNX file with its float32 weights stored as float16, each cast back to float32 in the
+    graph (ONNX Runtime folds the casts when it loads the model): half the size, and the exact weights of
+    the float16 ``.npz`` the Keras path loads, so both compute with the same numbers."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    proto = onnx.load(str(onnx_path))
+    graph = proto.graph
+    casts = []
+    for index, tensor in enumerate(graph.initializer):
+        if tensor.data_type != onnx.TensorProto.FLOAT or np.prod(tensor.dims) < 16:  # small constants stay
+            continue
+        name = tensor.name
+        half = numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float16), f"{name}_float16")
+        graph.initializer[index].CopyFrom(half)
+        casts.append(helper.make_node("Cast", [half.name], [name], to=onnx.TensorProto.FLOAT, name=f"{name}_cast"))
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(onnx_path))
+
+
 def _embed_card(onnx_path: Path, card: dict):
     import onnx
 

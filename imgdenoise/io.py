@@ -196,7 +196,7 @@ def _read_tiff(f, name, max_pixels) -> tuple[np.ndarray, dict]:
         _check_tiff_budget(page, width, height, name, max_pixels)
         if page.photometric == tifffile.PHOTOMETRIC.SEPARATED:
             raise ImageReadError(f"{name}: CMYK TIFF is not supported; convert it to RGB first")
-        array = page.asarray()
+        array = _tiff_pixels(page, name)
         if samples_first:
             array = np.moveaxis(array, 0, -1)
         array = _tiff_photometric(page, array, name)
@@ -204,6 +204,18 @@ def _read_tiff(f, name, max_pixels) -> tuple[np.ndarray, dict]:
         icc = page.tags.get(34675)  # InterColorProfile
         metadata = {"icc_profile": bytes(icc.value)} if icc is not None else {}
     return _drop_extra_samples(array), metadata
+
+
+def _tiff_pixels(page, name) -> np.ndarray:
+    """A TIFF page's pixels; a compression the core install cannot decode (LZW, PackBits, JPEG, ... need
+    imagecodecs; Deflate and none do not) is named with the extra that adds it."""
+    try:
+        return page.asarray()
+    except KeyError as error:
+        if "imagecodecs" not in str(error):
+            raise
+        raise ImageReadError(f"{name}: {page.compression.name} compression needs the imagecodecs package: "
+                             "pip install 'imgdenoise[tiff]'") from None
 
 
 def _tiff_photometric(page, array: np.ndarray, name) -> np.ndarray:

@@ -92,12 +92,19 @@ def _level_estimator(stem: str):
 
 
 def _shipped_variant(stem: str, runtime: str) -> Variant:
-    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained
+    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained, shipped_cards
+    from imgdenoise.runtimes import onnx_runtime_installed
+
+    if runtime == "auto":
+        runtime = "onnx" if shipped_cards(task=None)[stem].onnx and onnx_runtime_installed() else "keras"
 
     if runtime == "onnx":
-        from imgdenoise.pretrained import cached_onnx
+        from imgdenoise.pretrained import cached_onnx, checked_file
 
-        return OnnxVariant(cached_onnx(stem))
+        card, card_path = shipped_cards(task=None)[stem], WEIGHTS_DIR / f"{stem}.json"
+        if card.onnx:  # shipped beside the weights: no TensorFlow needed
+            return OnnxVariant(checked_file(WEIGHTS_DIR / card.onnx, card.onnx_sha256, card_path), card=card)
+        return OnnxVariant(cached_onnx(stem), card=card)
     model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
     return KerasVariant(model, card, runtime)
 

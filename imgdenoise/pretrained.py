@@ -121,9 +121,7 @@ def load_pretrained(card_path):
 
     card_path = Path(card_path)
     card = ModelCard.read(card_path)
-    weights_path = card_path.parent / card.weights
-    if sha256(weights_path) != card.sha256:
-        raise ValueError(f"{weights_path}: SHA-256 does not match its model card {card_path.name}; the file is damaged")
+    weights_path = checked_file(card_path.parent / card.weights, card.sha256, card_path)
     model = build_model(card.name, **card.builder_arguments)
     with np.load(weights_path, allow_pickle=False) as data:
         model.set_weights([data[k].astype(np.float32) for k in sorted(data.files)])
@@ -139,6 +137,33 @@ def card_for_model(model) -> ModelCard:
     channels = int(model.inputs[0].shape[-1])
     return ModelCard({**config, "channels": channels}, channels, task=spec.task,
                      noise_conditional=spec.noise_conditional, multiple=spec.multiple_for(config))
+
+
+def ship_onnx(stem: str, directory=WEIGHTS_DIR) -> Path:
+    """Export shipped weights ``stem`` to ``STEM.onnx`` beside them (float16 weights,
+    :func:`~imgdenoise.export.store_weights_in_float16`) and record it in the card (``onnx``,
+    ``onnx_sha256``), so the core install runs them on ONNX Runtime without TensorFlow. Needs the export
+    extra (TensorFlow, tf2onnx); run by ``imgdenoise pack`` and ``make onnx``."""
+    from imgdenoise.export import export_network, store_weights_in_float16
+
+    directory = Path(directory)
+    card_path = directory / f"{stem}.json"
+    model, card = load_pretrained(card_path)
+    path = directory / f"{stem}.onnx"
+    with atomic_target(path) as target:
+        export_network(model, card, target, "onnx")
+        store_weights_in_float16(target)
+    record = json.loads(card_path.read_text())  # edited as written: key order kept
+    record.update(onnx=path.name, onnx_sha256=sha256(path))
+    atomic_write_text(card_path, json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def checked_file(path, expected: str, card_path) -> Path:
+    """``path`` if its SHA-256 is ``expected`` (what its card records), else ValueError naming it."""
+    if sha256(path) != expected:
+        raise ValueError(f"{path}: SHA-256 does not match its model card {Path(card_path).name}; the file is damaged")
+    return Path(path)
 
 
 def cache_dir() -> Path:

@@ -2,7 +2,10 @@
 
 ``keras`` (the Keras backend's compiled predict step), ``xla`` (the same, XLA-compiled), ``eager`` (plain
 calls), ``bf16`` (compiled, mixed bfloat16: for CPUs with AMX/AVX512-BF16 units) or ``onnx`` (ONNX Runtime
-on an exported model, without TensorFlow). Keras is imported only when a Keras model is used.
+on an exported model, without TensorFlow). ``auto`` (the default): shipped weights run on ONNX Runtime
+from the ``.onnx`` shipped beside them (the core install has no TensorFlow; the outputs equal the Keras
+path's within 1e-6, at the same speed: docs/benchmarks.md), everything else on ``keras``. Keras is
+imported only when a Keras model is used.
 """
 
 from __future__ import annotations
@@ -14,8 +17,23 @@ import numpy as np
 
 from imgdenoise.cards import ModelCard
 
-RUNTIMES = ("keras", "xla", "eager", "bf16", "onnx")
-DEFAULT_RUNTIME = "keras"
+RUNTIMES = ("auto", "keras", "xla", "eager", "bf16", "onnx")
+DEFAULT_RUNTIME = "auto"
+KERAS_RUNTIMES = ("keras", "xla", "eager", "bf16")
+
+
+def onnx_runtime_installed() -> bool:
+    """Whether ONNX Runtime can be imported (it is in the core install)."""
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def keras_installed() -> bool:
+    """Whether Keras can be imported (the ``train`` extra)."""
+    import importlib.util
+
+    return importlib.util.find_spec("keras") is not None
 
 
 class Variant:
@@ -50,11 +68,13 @@ class Variant:
 
 
 class KerasVariant(Variant):
-    """A Keras model on the ``keras`` (compiled predict step), ``xla``, ``bf16`` or ``eager`` runtime."""
+    """A Keras model on the ``keras`` (compiled predict step; what ``auto`` means here), ``xla``, ``bf16`` or
+    ``eager`` runtime."""
 
     def __init__(self, model, card: ModelCard | dict, runtime: str = DEFAULT_RUNTIME):
-        if runtime not in ("keras", "xla", "eager", "bf16"):
-            raise ValueError(f"runtime {runtime!r} does not run Keras models; use keras, xla, bf16 or eager")
+        runtime = "keras" if runtime == "auto" else runtime
+        if runtime not in KERAS_RUNTIMES:
+            raise ValueError(f"runtime {runtime!r} does not run Keras models; use {', '.join(KERAS_RUNTIMES)}")
         if not isinstance(card, ModelCard) and "channels" not in card:
             card = {**card, "channels": int(model.inputs[0].shape[-1])}
         card = ModelCard.of(card)
@@ -96,12 +116,14 @@ def bfloat16_copy(model):
 
 
 class OnnxVariant(Variant):
-    """An exported model (``imgdenoise export --format onnx``) on ONNX Runtime; no TensorFlow.
+    """An exported model (``imgdenoise export --format onnx``, or shipped weights' ``.onnx``) on ONNX Runtime;
+    no TensorFlow.
 
-    The model card travels inside the ONNX file's metadata (``imgdenoise_card``).
+    The model card travels inside the ONNX file's metadata (``imgdenoise_card``); ``card`` (shipped weights:
+    their card in the package) takes its place, keeping the exported network's ``width``.
     """
 
-    def __init__(self, path, threads: int | None = None):
+    def __init__(self, path, threads: int | None = None, card: ModelCard | None = None):
         import json
 
         import onnxruntime
@@ -116,9 +138,14 @@ class OnnxVariant(Variant):
         except Exception as error:
             raise ValueError(f"{path}: not a loadable ONNX model ({type(error).__name__}: {error})") from None
         metadata = self.session.get_modelmeta().custom_metadata_map
-        if "imgdenoise_card" not in metadata:
+        embedded = json.loads(metadata["imgdenoise_card"]) if "imgdenoise_card" in metadata else None
+        if card is None and embedded is None:
             raise ValueError(f"{path}: ONNX model has no imgdenoise model card (export it with `imgdenoise export`)")
-        self.card = ModelCard.from_dict(json.loads(metadata["imgdenoise_card"]))
+        if card is None:
+            card = ModelCard.from_dict(embedded)
+        elif embedded and "width" in embedded:
+            card = card.replace(width=embedded["width"])
+        self.card = card
         self.inputs = [i.name for i in self.session.get_inputs()]
 
     def run(self, noisy, sigma_map):

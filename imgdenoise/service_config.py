@@ -26,7 +26,7 @@ class ServiceConfig:
     threads: int = 1  # images denoised at the same time by this process
     queue: int = 8  # requests that may wait for a free thread; more get 503 + Retry-After
     queue_timeout: float = 60.0  # seconds a request may wait for a thread before 503
-    runtime: str = "keras"
+    runtime: str = "auto"
     cors_origins: list[str] = field(default_factory=list)  # none: browsers on other sites cannot call us
     warm_up: bool = True  # load and run every model once at start-up; /healthz answers 503 until done
 

@@ -89,12 +89,16 @@ def _cpu_has_fast_bfloat16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+SCHEDULES = ("cosine", "step", "constant")
+
+
 def resolve_precision(precision: str) -> str:
     """``auto`` -> ``mixed_bfloat16`` on CPUs with bfloat16 units (AMX/AVX512-BF16), else ``float32``."""
     if precision == "auto":
         return "mixed_bfloat16" if keras.backend.backend() == "tensorflow" and _cpu_has_fast_bfloat16() else "float32"
-    if precision not in ("float32", "mixed_bfloat16", "mixed_float16"):
-        raise ValueError(f"unknown precision {precision!r}; available: auto, float32, mixed_bfloat16, mixed_float16")
+    if precision not in PRECISIONS[1:]:
+        raise ValueError(f"unknown precision {precision!r}; available: {', '.join(PRECISIONS)}")
     return precision
 
 
@@ -119,7 +123,7 @@ def learning_rate_schedule(config: TrainConfig):
         return keras.optimizers.schedules.PiecewiseConstantDecay(bounds, values)
     if config.schedule == "constant":
         return config.learning_rate
-    raise ValueError(f"unknown schedule {config.schedule!r}; available: cosine, step, constant")
+    raise ValueError(f"unknown schedule {config.schedule!r}; available: {', '.join(SCHEDULES)}")
 
 
 def _atomic_save(model: keras.Model, path: Path):

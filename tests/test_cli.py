@@ -353,3 +353,24 @@ def test_a_camera_raw_file_is_denoised_into_a_16_bit_tiff(tmp_path, capsys):
     assert result.bit_depth == 16 and result.pixels.shape == (48, 64, 3)
     assert main(["denoise", str(raw), "-o", str(tmp_path / "out.dng"), "--model", "seed"]) == 2
     assert "RAW is read, not written" in capsys.readouterr().err
+
+
+def test_only_the_command_that_runs_is_imported():
+    import subprocess
+    import sys
+
+    code = ("import sys; from imgdenoise.cli import build_parser; build_parser('denoise').parse_args("
+            "['denoise', 'a.png', '-o', 'b.png']); print(sorted(m for m in ('keras', 'tensorflow', "
+            "'imgdenoise.cli.train', 'imgdenoise.train') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"  # denoising's options need neither Keras nor training
+
+
+def test_a_library_of_a_missing_extra_is_named_with_its_extra(tmp_path, gray_image, capsys, monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "bm3d" else find_spec(name, *a))
+    write_image(tmp_path / "a.png", gray_image)
+    assert main(["denoise", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model", "bm3d"]) == 2
+    assert "bm3d is not installed: pip install 'imgdenoise[classical]'" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -107,7 +108,35 @@ def test_onnx_runtime_runs_the_cli_without_tensorflow(tmp_path, gray_image):
     assert np.abs(got - expected).max() <= 1
 
 
-def test_shipped_weights_are_exported_once_to_the_cache(tmp_path, monkeypatch, gray_image):
+def test_shipped_weights_run_their_shipped_onnx_and_match_keras(tmp_path, monkeypatch, gray_image):
+    from imgdenoise.pretrained import WEIGHTS_DIR
+
+    monkeypatch.setenv("IMGDENOISE_CACHE", str(tmp_path / "cache"))
+    onnx = load_model("unet")  # the default runtime: the .onnx shipped beside the weights
+    assert type(onnx.variants[1]).__name__ == "OnnxVariant" and not (tmp_path / "cache").exists()
+    np.testing.assert_allclose(onnx.denoise(gray_image, 25), load_model("unet", runtime="keras").denoise(
+        gray_image, 25), atol=1e-4)
+    damaged = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_DIR, damaged)
+    data = bytearray((damaged / "seed-gray.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (damaged / "seed-gray.onnx").write_bytes(bytes(data))
+    monkeypatch.setattr("imgdenoise.pretrained.WEIGHTS_DIR", damaged)
+    with pytest.raises(ValueError, match="SHA-256"):
+        load_model("seed", runtime="onnx")
+
+
+def test_weights_shipped_without_onnx_are_exported_once_to_the_cache(tmp_path, monkeypatch, gray_image):
+    import json
+
+    from imgdenoise.pretrained import WEIGHTS_DIR
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    shutil.copy(WEIGHTS_DIR / "seed-gray.npz", weights)
+    card = json.loads((WEIGHTS_DIR / "seed-gray.json").read_text())
+    (weights / "seed-gray.json").write_text(json.dumps({k: v for k, v in card.items() if not k.startswith("onnx")}))
+    monkeypatch.setattr("imgdenoise.pretrained.WEIGHTS_DIR", weights)
     monkeypatch.setenv("IMGDENOISE_CACHE", str(tmp_path / "cache"))
     first = load_model("seed", runtime="onnx")
     (cached,) = list((tmp_path / "cache").glob("seed-gray-*.onnx"))
@@ -115,7 +144,8 @@ def test_shipped_weights_are_exported_once_to_the_cache(tmp_path, monkeypatch, g
     second = load_model("seed", runtime="onnx")
     assert cached.stat().st_mtime_ns == stamp
     np.testing.assert_allclose(second.denoise(gray_image), first.denoise(gray_image))
-    np.testing.assert_allclose(first.denoise(gray_image), load_model("seed").denoise(gray_image), atol=1e-4)
+    np.testing.assert_allclose(first.denoise(gray_image), load_model("seed", runtime="keras").denoise(gray_image),
+                               atol=1e-4)
 
 
 def test_export_cli_writes_the_file(tmp_path, capsys):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import ndimage
 
 from imgdenoise.noise.base import log_uniform, per_image
 
@@ -118,6 +117,8 @@ def demosaic(bayer: np.ndarray) -> np.ndarray:
     Each colour plane is zero-filled where the colour was not sensed and interpolated from its
     neighbours; ``mirror`` edges keep the mosaic's parity.
     """
+    from scipy import ndimage  # training noise only: the core install has no SciPy
+
     masks = bayer_masks(*bayer.shape)
     planes = [ndimage.convolve(bayer * masks[..., c], kernel, mode="mirror")
               for c, kernel in enumerate((_KERNEL_RB, _KERNEL_G, _KERNEL_RB))]
@@ -148,6 +149,8 @@ def in_camera_processing(noise: np.ndarray, camera: Camera) -> np.ndarray:
     of std ``chroma_blur`` pixels; its luminance is kept. Sharpening: ``sharpen`` times the noise
     minus its Gaussian blur (std ``sharpen_radius``) is added.
     """
+    from scipy import ndimage  # training noise only: the core install has no SciPy
+
     if camera.chroma_blur > 0:
         luminance = noise.mean(axis=-1, keepdims=True)
         chroma = ndimage.gaussian_filter(noise - luminance, sigma=(camera.chroma_blur, camera.chroma_blur, 0),

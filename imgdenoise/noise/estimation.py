@@ -37,6 +37,20 @@ def difference_sigma(image: np.ndarray) -> float:
     return float(mad / 0.6745 / np.sqrt(2.0) * 255.0)
 
 
+# scipy.stats.gamma.ppf(0.999, a, scale) for the default 7 x 7 patches (a = 42, scale = 4), as SciPy computes it:
+# the core install, which has no SciPy, reads noise levels with exactly the same threshold.
+_QUANTILES_999 = {(42.0, 4.0): 259.6073864697605}
+
+
+def _gamma_quantile_999(shape: float, scale: float) -> float:
+    """The 99.9% quantile of the gamma distribution (``shape``, ``scale``)."""
+    if (shape, scale) in _QUANTILES_999:
+        return _QUANTILES_999[(shape, scale)]
+    from scipy.stats import gamma
+
+    return float(gamma.ppf(0.999, a=shape, scale=scale))
+
+
 def estimate_sigma(image: np.ndarray, patch: int = 7, max_patches: int = 60000, seed: int = 0,
                    iterations: int = 5) -> float:
     """Estimate the AWGN level of ``image`` (H, W) or (H, W, C) in [0, 1].
@@ -51,8 +65,6 @@ def estimate_sigma(image: np.ndarray, patch: int = 7, max_patches: int = 60000, 
     Images with a side under ``patch + 1`` pixels fall back to :func:`difference_sigma`.
     Returns sigma on the 0-255 scale.
     """
-    from scipy.stats import gamma
-
     image = np.asarray(image, np.float64)
     if image.ndim == 3:
         return float(np.mean([estimate_sigma(image[..., c], patch, max_patches, seed, iterations)
@@ -69,7 +81,7 @@ def estimate_sigma(image: np.ndarray, patch: int = 7, max_patches: int = 60000, 
     energy = (dh ** 2).sum(axis=(1, 2)) + (dv ** 2).sum(axis=(1, 2))
     terms = dh[0].size + dv[0].size
     noise_mean = 2.0 * terms  # E[energy] / sigma^2 for white noise
-    threshold = gamma.ppf(0.999, a=terms / 2, scale=noise_mean / (terms / 2))
+    threshold = _gamma_quantile_999(terms / 2, noise_mean / (terms / 2))
     flat = patches.reshape(len(patches), -1)
     sigma2 = _tail_sigma2(_patch_eigenvalues(flat))
     for _ in range(iterations):

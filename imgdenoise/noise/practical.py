@@ -11,7 +11,6 @@ import dataclasses
 import io
 
 import numpy as np
-from scipy import ndimage
 
 from imgdenoise.noise.base import Compose, RandomMix, log_uniform, per_image
 from imgdenoise.noise.camera import CameraNoise
@@ -60,6 +59,8 @@ class SpatiallyCorrelatedNoise:
     spread: tuple[float, float] = (0.5, 2.5)
 
     def __call__(self, images, rng):
+        from scipy import ndimage  # training noise only: the core install has no SciPy
+
         def noisy(image):
             s = _draw_sigma(rng, self.sigma) / 255.0
             spread = rng.uniform(*self.spread)

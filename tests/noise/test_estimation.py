@@ -26,3 +26,12 @@ def test_small_and_thin_images_get_an_estimate_not_an_error(shape):
     assert np.isfinite(sigma) and sigma >= 0
     if np.prod(shape) >= 1000:
         assert abs(sigma - 20) < 3
+
+
+def test_the_stored_energy_threshold_is_scipys():
+    from scipy.stats import gamma
+
+    from imgdenoise.noise.estimation import _QUANTILES_999
+
+    for (shape, scale), value in _QUANTILES_999.items():  # what the core install (no SciPy) uses
+        assert value == float(gamma.ppf(0.999, a=shape, scale=scale))

@@ -1,0 +1,5 @@
+import sys
+
+from imgdenoise.cli import main
+
+sys.exit(main())
