@@ -137,6 +137,8 @@ def main():
         runs, median = ", ".join(f"{t:.2f}" for t in times), statistics.median(times)
         versus = f"{speed['auto']:.2f} vs {speed['keras']:.2f} MP/s ({speed['auto'] / speed['keras']:.2f}x)"
         update_section("Core install", f"""
+## Core install: no TensorFlow (issue 19)
+
 `python benchmarks/core_install.py --update-docs` ({today()}; {hardware()}): `pip install imgdenoise` with
 no extras, in a fresh venv, then `imgdenoise denoise small.png -o out.png` (256x192 colour, blind, standard
 quality) in fresh processes.
@@ -152,7 +154,9 @@ quality) in fresh processes.
 
 The core runs the shipped networks on ONNX Runtime from the `.onnx` files shipped beside their float16
 weights (the same float16 numbers the Keras path loads); the full install does the same by default
-(`--runtime auto`) and keeps `--runtime keras|xla|bf16|eager` for the Keras engines.
+(`--runtime auto`: no TensorFlow start-up for a single image) and keeps `--runtime keras|xla|bf16|eager`
+for the Keras engines (for long batches `keras`, and `bf16` on CPUs with bfloat16 units, are faster:
+[Inference speed](#inference-speed)).
 """)
     if failures:
         print("core install: " + "; ".join(failures), file=sys.stderr)

@@ -4,7 +4,8 @@
 calls), ``bf16`` (compiled, mixed bfloat16: for CPUs with AMX/AVX512-BF16 units) or ``onnx`` (ONNX Runtime
 on an exported model, without TensorFlow). ``auto`` (the default): shipped weights run on ONNX Runtime
 from the ``.onnx`` shipped beside them (the core install has no TensorFlow; the outputs equal the Keras
-path's within 1e-6, at the same speed: docs/benchmarks.md), everything else on ``keras``. Keras is
+path's within 1e-6, at 0.93x its throughput on 2 CPU cores: docs/benchmarks.md), everything else on
+``keras``. Keras is
 imported only when a Keras model is used.
 """
 
