@@ -49,7 +49,7 @@ def main():
     if not (args.gray or args.color):
         parser.error("give --gray and/or --color")
     started = time.time()
-    shipped = load_model("unet")
+    shipped = load_model("unet", runtime="float32")
     candidate = with_candidates(shipped, args.gray, args.color)
     # colour images always: at the standard quality the gray network refines their luminance
     sets = {"colour": skimage_pictures() + held_out(Path(args.train) / "color-small", 0.1, 3)}

@@ -97,7 +97,7 @@ def main():
     parser.add_argument("--update-docs", action="store_true")
     args = parser.parse_args()
     started = time.time()
-    denoiser = load_model("unet")
+    denoiser = load_model("unet", runtime="float32")
     colour = skimage_pictures() + held_out(Path(args.train) / "color-small", 0.1, 3)
     gray = held_out(Path(args.train) / "Train400", 0.05, 1) + [p.mean(-1, keepdims=True) for p in skimage_pictures()]
     weights, best = weight_rows(denoiser, colour)

@@ -117,7 +117,7 @@ def load_method(name: str):
         return Denoiser({1: (model, card_for_model(model))})
     from imgdenoise import load_model
 
-    return load_model(name)
+    return load_model(name, runtime="float32")  # the networks' quality; the default runtime's: runtime_quality.py
 
 
 def applies(name: str, denoiser, colour: bool, sigma: float) -> bool:

@@ -145,13 +145,13 @@ def main():
     noisy = evaluate_paired(load_model("noisy"), pairs, method="noisy input", dataset="")
     rows, levels = [], []
     if not args.no_shipped:
-        default = load_model("default")
+        default = load_model("default", runtime="float32")  # the default runtime's gap: runtime_quality.py
         rows.append(evaluate_paired(default, pairs, method="**default command (blind)**", dataset=""))
         levels.append(level_error(default, pairs, truth, f"default command ({default.for_sigma(None).name})"))
-        unet = load_model("unet")
+        unet = load_model("unet", runtime="float32")
         rows.append(evaluate_paired(unet, pairs, method="Gaussian U-Net, blind", dataset=""))
         levels.append(level_error(unet, pairs, truth, "Gaussian U-Net (classical estimator)"))
-        equivalent = load_model("unet")
+        equivalent = load_model("unet", runtime="float32")
         equivalent.estimator = LevelOnly(load_level_estimator("level-coarse"))
         rows.append(evaluate_paired(equivalent, pairs, method="Gaussian U-Net told the Gaussian-equivalent sigma "
                                     "(level-coarse), full resolution only", dataset=""))

@@ -92,20 +92,21 @@ def _level_estimator(stem: str):
 
 
 def _shipped_variant(stem: str, runtime: str) -> Variant:
-    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained, shipped_cards
-    from imgdenoise.runtimes import onnx_runtime_installed
+    """Shipped weights ``stem`` on ``runtime`` (:func:`~imgdenoise.runtimes.resolve_runtime`): OpenVINO and ONNX
+    Runtime run the ``.onnx`` shipped beside the weights (hash checked), Keras the float16 ``.npz``."""
+    from imgdenoise.pretrained import WEIGHTS_DIR, cached_onnx, checked_file, load_pretrained, shipped_cards
+    from imgdenoise.runtimes import OPENVINO_RUNTIMES, OpenVinoVariant, resolve_runtime
 
-    if runtime == "auto":
-        runtime = "onnx" if shipped_cards(task=None)[stem].onnx and onnx_runtime_installed() else "keras"
-
-    if runtime == "onnx":
-        from imgdenoise.pretrained import cached_onnx, checked_file
-
-        card, card_path = shipped_cards(task=None)[stem], WEIGHTS_DIR / f"{stem}.json"
-        if card.onnx:  # shipped beside the weights: no TensorFlow needed
-            return OnnxVariant(checked_file(WEIGHTS_DIR / card.onnx, card.onnx_sha256, card_path), card=card)
-        return OnnxVariant(cached_onnx(stem), card=card)
-    model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
+    card, card_path = shipped_cards(task=None)[stem], WEIGHTS_DIR / f"{stem}.json"
+    runtime = resolve_runtime(runtime, bool(card.onnx))
+    onnx = checked_file(WEIGHTS_DIR / card.onnx, card.onnx_sha256, card_path) if card.onnx else None
+    if runtime in OPENVINO_RUNTIMES:
+        if onnx is None:
+            raise ValueError(f"{stem}: OpenVINO runs shipped weights with an .onnx beside them; this one has none")
+        return OpenVinoVariant(onnx, card, OPENVINO_RUNTIMES[runtime])
+    if runtime == "onnx":  # without a shipped .onnx: exported once into the cache (needs TensorFlow once)
+        return OnnxVariant(onnx or cached_onnx(stem), card=card)
+    model, card = load_pretrained(card_path)
     return KerasVariant(model, card, runtime)
 
 

@@ -153,8 +153,10 @@ def ship_onnx(stem: str, directory=WEIGHTS_DIR) -> Path:
     with atomic_target(path) as target:
         export_network(model, card, target, "onnx")
         store_weights_in_float16(target)
+    from imgdenoise.runtimes import first_conv_width
+
     record = json.loads(card_path.read_text())  # edited as written: key order kept
-    record.update(onnx=path.name, onnx_sha256=sha256(path))
+    record.update(onnx=path.name, onnx_sha256=sha256(path), width=first_conv_width(model))
     atomic_write_text(card_path, json.dumps(record, indent=2) + "\n")
     return path
 

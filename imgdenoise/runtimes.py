@@ -18,23 +18,38 @@ import numpy as np
 
 from imgdenoise.cards import ModelCard
 
-RUNTIMES = ("auto", "keras", "xla", "eager", "bf16", "onnx")
+RUNTIMES = ("auto", "float32", "keras", "xla", "eager", "bf16", "onnx", "openvino", "openvino-bf16")
 DEFAULT_RUNTIME = "auto"
 KERAS_RUNTIMES = ("keras", "xla", "eager", "bf16")
+OPENVINO_RUNTIMES = {"openvino": "float32", "openvino-bf16": "bfloat16"}  # runtime -> precision
 
 
-def onnx_runtime_installed() -> bool:
-    """Whether ONNX Runtime can be imported (it is in the core install)."""
+def resolve_runtime(runtime: str, onnx_shipped: bool) -> str:
+    """The engine ``runtime`` means for shipped weights (``onnx_shipped``: an ``.onnx`` ships beside them).
+
+    ``auto``: the fastest path measured within 0.02 dB of float32 on every benchmark line (docs/benchmarks.md,
+    Runtimes): OpenVINO in bfloat16 on CPUs with bfloat16 units, else OpenVINO in float32 (the ``openvino``
+    extra), else ONNX Runtime (the core), else Keras. ``float32``: the float32 reference, reproducible to
+    the bit: ONNX Runtime, else Keras. Any other name is itself.
+    """
+    if runtime not in ("auto", "float32"):
+        return runtime
+    if not onnx_shipped:
+        return "keras"
+    if runtime == "auto" and installed("openvino"):
+        return "openvino-bf16" if cpu_has_bfloat16() else "openvino"
+    return "onnx" if installed("onnxruntime") else "keras"
+
+
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported (``onnxruntime`` is in the core install, ``keras`` in the ``train``
+    extra), without importing it."""
     import importlib.util
 
-    return importlib.util.find_spec("onnxruntime") is not None
-
-
-def keras_installed() -> bool:
-    """Whether Keras can be imported (the ``train`` extra)."""
-    import importlib.util
-
-    return importlib.util.find_spec("keras") is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or half-removed install
+        return False
 
 
 class Variant:
@@ -73,7 +88,7 @@ class KerasVariant(Variant):
     ``eager`` runtime."""
 
     def __init__(self, model, card: ModelCard | dict, runtime: str = DEFAULT_RUNTIME):
-        runtime = "keras" if runtime == "auto" else runtime
+        runtime = "keras" if runtime in ("auto", "float32") else runtime
         if runtime not in KERAS_RUNTIMES:
             raise ValueError(f"runtime {runtime!r} does not run Keras models; use {', '.join(KERAS_RUNTIMES)}")
         if not isinstance(card, ModelCard) and "channels" not in card:
@@ -154,6 +169,48 @@ class OnnxVariant(Variant):
         if self.noise_conditional:
             feeds[self.inputs[1]] = (sigma_map * 255.0).astype(np.float32)  # exported models take sigma 0-255
         return self.session.run(None, feeds)[0]
+
+
+class OpenVinoVariant(Variant):
+    """Shipped weights' ``.onnx`` on OpenVINO's CPU plugin (the ``openvino`` extra), computing in ``float32``
+    or ``bfloat16`` (CPUs with bfloat16 units: :func:`cpu_has_bfloat16`). The network is compiled for each
+    input shape it meets (the last :data:`SHAPES_KEPT` are kept): tiles and same-size batches reuse one.
+    """
+
+    SHAPES_KEPT = 4
+
+    def __init__(self, path, card: ModelCard, precision: str = "float32"):
+        import openvino
+
+        if precision not in ("float32", "bfloat16"):
+            raise ValueError(f"unknown precision {precision!r}; available: float32, bfloat16")
+        self.core, self.card, self.precision = openvino.Core(), card, precision
+        self.network = self.core.read_model(str(path))
+        self._compiled: dict[tuple, object] = {}
+
+    def _compiled_for(self, shapes: tuple):
+        if shapes not in self._compiled:
+            network = self.network.clone()
+            network.reshape({port: list(shape) for port, shape in zip(network.inputs, shapes)})
+            hint = {"float32": "f32", "bfloat16": "bf16"}[self.precision]
+            self._compiled[shapes] = self.core.compile_model(network, "CPU", {"INFERENCE_PRECISION_HINT": hint})
+            while len(self._compiled) > self.SHAPES_KEPT:
+                self._compiled.pop(next(iter(self._compiled)))
+        return self._compiled[shapes]
+
+    def run(self, noisy, sigma_map):
+        inputs = [noisy.astype(np.float32, copy=False)]
+        if self.noise_conditional:
+            inputs.append((sigma_map * 255.0).astype(np.float32))  # exported models take sigma 0-255
+        compiled = self._compiled_for(tuple(x.shape for x in inputs))
+        return np.asarray(compiled(inputs)[compiled.output(0)], np.float32)
+
+
+def cpu_has_bfloat16() -> bool:
+    """Whether OpenVINO reports bfloat16 units on this CPU (AVX512-BF16 or AMX)."""
+    import openvino
+
+    return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 def first_conv_width(model) -> int:

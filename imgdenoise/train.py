@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import importlib.util
 import json
 import time
 from pathlib import Path
@@ -43,6 +42,7 @@ from imgdenoise.losses import get_loss
 from imgdenoise.metrics import psnr_metric
 from imgdenoise.models import build_model, get_spec
 from imgdenoise.noise import training_noise
+from imgdenoise.runtimes import installed
 
 
 @dataclasses.dataclass
@@ -473,13 +473,6 @@ def _model_for_run(config: TrainConfig, architecture: dict, checkpoint: Path, re
     return model
 
 
-def _tensorflow_installed() -> bool:
-    try:
-        return importlib.util.find_spec("tensorflow") is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def _callbacks(run: Path, train_data, card: dict, ema: bool, monitor_loss: bool = False) -> list:
     """The run's callbacks; ``train_data``, when given, is told each epoch which epoch it is.
     ``monitor_loss``: keep the model of lowest validation loss (else: highest validation PSNR)."""
@@ -499,7 +492,7 @@ def _callbacks(run: Path, train_data, card: dict, ema: bool, monitor_loss: bool 
     ]
     if train_data is not None:
         callbacks.insert(0, DataEpoch(train_data))
-    if _tensorflow_installed():  # Keras writes TensorBoard logs through tf.summary
+    if installed("tensorflow"):  # Keras writes TensorBoard logs through tf.summary
         callbacks.append(keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False))
     if ema:  # validation (and so the best model) uses the EMA weights
         callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))

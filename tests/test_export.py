@@ -112,7 +112,7 @@ def test_shipped_weights_run_their_shipped_onnx_and_match_keras(tmp_path, monkey
     from imgdenoise.pretrained import WEIGHTS_DIR
 
     monkeypatch.setenv("IMGDENOISE_CACHE", str(tmp_path / "cache"))
-    onnx = load_model("unet")  # the default runtime: the .onnx shipped beside the weights
+    onnx = load_model("unet", runtime="onnx")  # the .onnx shipped beside the weights
     assert type(onnx.variants[1]).__name__ == "OnnxVariant" and not (tmp_path / "cache").exists()
     np.testing.assert_allclose(onnx.denoise(gray_image, 25), load_model("unet", runtime="keras").denoise(
         gray_image, 25), atol=1e-4)

@@ -188,7 +188,7 @@ def test_trains_with_data_threads_and_without_tensorflow_logs(image_folder, tmp_
     # Where TensorFlow is not installed (a JAX or PyTorch GPU machine), training runs without TensorBoard.
     from imgdenoise import train as train_module
 
-    monkeypatch.setattr(train_module, "_tensorflow_installed", lambda: False)
+    monkeypatch.setattr(train_module, "installed", lambda module: module != "tensorflow")
     run = train(_config(image_folder, tmp_path / "run", epochs=1, workers=2), verbose=0)
     assert len(_rows(run)) == 1 and (run / "best.keras").is_file()
     assert not (run / "tensorboard").exists()

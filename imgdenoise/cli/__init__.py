@@ -90,9 +90,9 @@ def _native_stderr_silenced():
 
 def _import_keras_quietly() -> None:
     """Import Keras (and its backend) now, without TensorFlow's start-up lines on the user's terminal."""
-    from imgdenoise.runtimes import keras_installed
+    from imgdenoise.runtimes import installed
 
-    if keras_installed() and "keras" not in sys.modules:
+    if installed("keras") and "keras" not in sys.modules:
         with _native_stderr_silenced():
             importlib.import_module("keras")
 

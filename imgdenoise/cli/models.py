@@ -12,9 +12,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args):
     from imgdenoise.pretrained import alias, aliases, shipped_cards, shipped_names
-    from imgdenoise.runtimes import keras_installed
+    from imgdenoise.runtimes import installed
 
-    if keras_installed():
+    if installed("keras"):
         from imgdenoise.models import get_spec, list_models
 
         print("architectures:")
