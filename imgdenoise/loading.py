@@ -99,13 +99,13 @@ def _shipped_variant(stem: str, runtime: str) -> Variant:
 
     card, card_path = shipped_cards(task=None)[stem], WEIGHTS_DIR / f"{stem}.json"
     runtime = resolve_runtime(runtime, bool(card.onnx))
-    onnx = checked_file(WEIGHTS_DIR / card.onnx, card.onnx_sha256, card_path) if card.onnx else None
-    if runtime in OPENVINO_RUNTIMES:
+    if runtime in OPENVINO_RUNTIMES or runtime == "onnx":
+        onnx = checked_file(WEIGHTS_DIR / card.onnx, card.onnx_sha256, card_path) if card.onnx else None
+        if runtime == "onnx":  # without a shipped .onnx: exported once into the cache (needs TensorFlow once)
+            return OnnxVariant(onnx or cached_onnx(stem), card=card)
         if onnx is None:
             raise ValueError(f"{stem}: OpenVINO runs shipped weights with an .onnx beside them; this one has none")
         return OpenVinoVariant(onnx, card, OPENVINO_RUNTIMES[runtime])
-    if runtime == "onnx":  # without a shipped .onnx: exported once into the cache (needs TensorFlow once)
-        return OnnxVariant(onnx or cached_onnx(stem), card=card)
     model, card = load_pretrained(card_path)
     return KerasVariant(model, card, runtime)
 

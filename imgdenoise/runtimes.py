@@ -2,11 +2,10 @@
 
 ``keras`` (the Keras backend's compiled predict step), ``xla`` (the same, XLA-compiled), ``eager`` (plain
 calls), ``bf16`` (compiled, mixed bfloat16: for CPUs with AMX/AVX512-BF16 units) or ``onnx`` (ONNX Runtime
-on an exported model, without TensorFlow). ``auto`` (the default): shipped weights run on ONNX Runtime
-from the ``.onnx`` shipped beside them (the core install has no TensorFlow; the outputs equal the Keras
-path's within 1e-6, at 0.93x its throughput on 2 CPU cores: docs/benchmarks.md), everything else on
-``keras``. Keras is
-imported only when a Keras model is used.
+on an exported model, without TensorFlow), ``openvino`` and ``openvino-bf16`` (OpenVINO's CPU plugin in
+float32 or bfloat16, the ``openvino`` extra). ``auto`` (the default) and ``float32`` (the reference) mean
+one of these by what the machine has (:func:`resolve_runtime`). Keras is imported only when a Keras model
+is used.
 """
 
 from __future__ import annotations
