@@ -15,6 +15,7 @@ only ONNX Runtime (``imgdenoise denoise --runtime onnx``).
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import keras
@@ -97,7 +98,8 @@ def export_network(model: keras.Model, card: ModelCard | dict, path, fmt: str) -
     inputs = ["image", "sigma"] if wrapped.noise_conditional else ["image"]
     record = card.replace(width=first_conv_width(model), exported={
         "format": fmt, "inputs": inputs, "sigma_scale": "0-255", "keras": keras.__version__}).to_dict()
-    with atomic_target(path) as target:
+    with atomic_target(path) as target, warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # NumPy's notices about tf2onnx's own code
         wrapped.export(str(target), format=FORMATS[fmt], input_signature=input_signature(card), verbose=False)
         if fmt == "onnx":
             _embed_card(target, record)

@@ -374,3 +374,13 @@ def test_a_library_of_a_missing_extra_is_named_with_its_extra(tmp_path, gray_ima
     write_image(tmp_path / "a.png", gray_image)
     assert main(["denoise", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model", "bm3d"]) == 2
     assert "bm3d is not installed: pip install 'imgdenoise[classical]'" in capsys.readouterr().err
+
+
+def test_no_tensorflow_lines_reach_the_terminal_of_a_keras_command(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "imgdenoise.cli", "export", "seed", "--format", "onnx", "-o",
+                           str(tmp_path / "seed.onnx")], capture_output=True, text=True, check=True)
+    assert (tmp_path / "seed.onnx").is_file()
+    assert not [line for line in done.stderr.splitlines() if "absl" in line or "oneDNN" in line or "Warning" in line]

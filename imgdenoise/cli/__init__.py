@@ -111,6 +111,8 @@ def main(argv=None) -> int:
     _safe_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((a for a in argv if not a.startswith("-")), None)
+    if command not in CORE_COMMANDS:  # their options come from modules that import Keras
+        _import_keras_quietly()
     args = build_parser(command if command in COMMANDS else None).parse_args(argv)
     if _needs_keras(args):
         _import_keras_quietly()
