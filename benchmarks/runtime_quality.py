@@ -89,6 +89,7 @@ def main():
     parser.add_argument("--paired", default=str(DATASETS / "real" / "PolyU-dev"),
                         help="real pairs on which the default command (blind) is checked too")
     parser.add_argument("--update-docs", action="store_true")
+    parser.add_argument("--context", default="", help="what else ran on the machine (said in the docs)")
     args = parser.parse_args()
     started = time.time()
     speed = speeds()
@@ -122,7 +123,7 @@ def main():
 
 `python benchmarks/runtime_quality.py --update-docs` ({today()}; {hardware()}; OpenVINO reports bfloat16
 units here: {cpu_has_bfloat16() if installed('openvino') else 'OpenVINO not installed'}; {time.time() - started:.0f} s).
-Speeds measured beside a training run (niced) on the same 2 cores, the runtimes interleaved.
+{args.context + " " if args.context else ""}The runtimes' speeds are interleaved in one process, so their ratios hold.
 `--runtime auto` (the default) takes the fastest runtime whose PSNR stays within {TOLERANCE} dB of float32 on every
 line of the Quality table: OpenVINO in bfloat16 on CPUs with bfloat16 units (AVX512-BF16 or AMX, as
 OpenVINO detects them), OpenVINO in float32 on other CPUs when the `openvino` extra is installed, ONNX
