@@ -48,7 +48,8 @@ def command_module(name: str):
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser of every command, with the options of ``command`` (all commands' when None)."""
+    """The parser of every command, with the options of ``command`` (all commands' when None, none when it
+    names no command: ``imgdenoise --help`` lists the commands without importing them)."""
     parser = argparse.ArgumentParser(prog="imgdenoise", description="CNN image denoising (Keras 3).")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in COMMANDS.items():
@@ -111,9 +112,9 @@ def main(argv=None) -> int:
     _safe_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((a for a in argv if not a.startswith("-")), None)
-    if command not in CORE_COMMANDS:  # their options come from modules that import Keras
+    if command in COMMANDS and command not in CORE_COMMANDS:  # their options come from modules importing Keras
         _import_keras_quietly()
-    args = build_parser(command if command in COMMANDS else None).parse_args(argv)
+    args = build_parser(command if command in COMMANDS else "").parse_args(argv)  # "": only the command list
     if _needs_keras(args):
         _import_keras_quietly()
     try:
