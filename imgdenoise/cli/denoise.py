@@ -94,15 +94,11 @@ def _denoise_locally(args, plan) -> int:
 RAY_OPTIONS = ("ray_workers", "cpus_per_worker", "ray_address")
 
 
-RAY_OPTIONS = ("ray_workers", "cpus_per_worker", "ray_address")
-
-
 def run(args):
     from imgdenoise.jobs import plan_jobs
 
     given = [name for name in RAY_OPTIONS if getattr(args, name) is not None]
     if given and args.engine != "ray":  # an option an engine cannot honour is refused, not ignored
         raise UsageError(f"--{given[0].replace('_', '-')} needs --engine ray")
-
     plan = plan_jobs(args.inputs, args.output, overwrite=args.overwrite, uris=args.engine == "ray")
     return (_denoise_on_ray if args.engine == "ray" else _denoise_locally)(args, plan)
