@@ -114,6 +114,7 @@ def _load_keras_file(path: Path):
     """A ``.keras`` file and its card (the ``.json`` beside it, or one derived from the model)."""
     import keras
 
+    import imgdenoise.models  # noqa: F401 - registers models.Network, the class of the files it saves
     from imgdenoise.pretrained import card_for_model
 
     if not path.is_file():

@@ -74,3 +74,15 @@ def test_unet_presets_and_errors():
 def test_dncnn_has_the_published_size():
     assert build_model("dncnn").count_params() == 558_016 - 64 * 2 * 15 + 64 * 2 * 15  # 17 layers, 64 channels
     assert len([layer for layer in build_model("dncnn").layers if isinstance(layer, keras.layers.Conv2D)]) == 17
+
+
+def test_a_saved_model_loads_by_path_in_a_fresh_process(tmp_path):
+    import subprocess
+    import sys
+
+    build_model("unet", channels=1, preset="tiny").save(tmp_path / "m.keras")
+    code = (f"from imgdenoise import load_model; d = load_model({str(tmp_path / 'm.keras')!r}); "
+            "print(d.card.architecture['preset'])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "tiny"  # the builder's arguments came back from the file
