@@ -3,12 +3,16 @@
 #
 #   benchmarks/train_flagship_gpu.sh DATA_DIR SECONDS RUNS_DIR
 #
-# DATA_DIR holds Train400/ and color-small/. Both runs start from the shipped weights (`--init-from unet`)
-# and share the GPU (JAX backend, mixed bfloat16, batch 32 of 128x128). A short probe with both runs on
-# the GPU measures the step time; each run's cosine schedule is then sized to end inside SECONDS (counted
-# from the start of this script). The runs are started in their own sessions (setsid) and this script
-# returns at once; they write RUNS_DIR/unet-{gray,color}/ (best.keras, best.json, log.csv, ...) and
-# RUNS_DIR/unet-{gray,color}.out. Pack them with `imgdenoise pack RUNS_DIR/unet-gray --stem unet-gray`.
+# DATA_DIR holds BSD432/ and photos/ (benchmarks/gpu_pack.py packs them), and may hold color-small/ and
+# Train400/. The colour U-Net trains on BSD432 + photos (+ color-small); the gray one on BSD432 read as
+# gray (+ Train400): the data of issue 18. Each holds out the last 5% of every folder for validation
+# (never a test set). Both runs start from the shipped weights (`--init-from unet`) and share the GPU
+# (JAX backend, mixed bfloat16, batch 32 of 128x128). A short probe with both runs on the GPU measures
+# the step time; each run's cosine schedule is then sized to end inside SECONDS (counted from the start
+# of this script). The runs write RUNS_DIR/unet-{gray,color}/ (best.keras, best.json, log.csv, ...) and
+# RUNS_DIR/unet-{gray,color}.out. With DETACH=1 they are started in their own sessions (setsid) and this
+# script returns at once (they outlive a device call); otherwise it waits for both.
+# Pack them with `imgdenoise pack RUNS_DIR/unet-gray --stem unet-gray`.
 set -euo pipefail
 data=${1:?usage: $0 DATA_DIR SECONDS RUNS_DIR}
 budget=${2:?usage: $0 DATA_DIR SECONDS RUNS_DIR}
@@ -18,9 +22,12 @@ start=$(date +%s)
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_MEM_FRACTION=0.45 PYTHONUNBUFFERED=1
 common=(--model unet --model-config preset=base --sigma 0 75 --val-sigmas 10 25 50 75 --loss l1
         --patch-size "${PATCH:-128}" --batch-size "${BATCH:-32}" --ema 0.999 --precision mixed_bfloat16 --init-from unet
-        --lr 3e-4 --data-threads 6 --verbose 2)
-gray=(--train "$data/Train400")
-color=(--color --train "$data/color-small" --val-fraction 0.1)
+        --lr "${LR:-1.5e-4}" --data-threads 6 --verbose 2)
+present() { for d in "$@"; do if [ -d "$data/$d" ]; then echo "$data/$d"; fi; done; }
+mapfile -t gray_dirs < <(present BSD432 Train400)
+mapfile -t color_dirs < <(present BSD432 photos color-small)
+gray=(--train "${gray_dirs[@]}" --val-fraction 0.05)
+color=(--color --train "${color_dirs[@]}" --val-fraction 0.05)
 mkdir -p "$runs"
 
 # Probe: two 60-step epochs of each run at once; the second epoch's ms/step is the shared-GPU step time.
@@ -38,11 +45,13 @@ EOF
 )
 left=$(( budget - ($(date +%s) - start) ))
 # 500-step epochs; 15% margin for validation, checkpoints and compilation.
-epochs=$("$py" -c "print(max(1, int($left * 1000 / ($ms * 1.15) / 500)))")
+epochs=$("$py" -c "print(max(1, int($left * 1000 / ($ms * 1.15) / ${STEPS:-500})))")
 echo "probe: ${ms} ms/step with both runs sharing the GPU; ${left} s left -> ${epochs} epochs of 500 steps each"
 for which in gray color; do
   if [ "$which" = gray ]; then args=("${gray[@]}"); else args=("${color[@]}"); fi
-  setsid nohup "$py" -m imgdenoise train "${common[@]}" "${args[@]}" --epochs "$epochs" --steps 500 \
+  launch=(); if [ "${DETACH:-0}" = 1 ]; then launch=(setsid nohup); fi
+  "${launch[@]}" "$py" -m imgdenoise train "${common[@]}" "${args[@]}" --epochs "$epochs" --steps "${STEPS:-500}" \
     --out "$runs/unet-$which" >"$runs/unet-$which.out" 2>&1 < /dev/null &
 done
 echo "started: $runs/unet-gray and $runs/unet-color"
+if [ "${DETACH:-0}" != 1 ]; then wait; echo "finished: $runs/unet-gray and $runs/unet-color"; fi
