@@ -1,4 +1,5 @@
-import json
+"""imgdenoise.cli.denoise: files in, files out; bad inputs, reruns and refusals."""
+
 import os
 
 import numpy as np
@@ -6,17 +7,6 @@ import pytest
 
 from imgdenoise.cli import main
 from imgdenoise.io import read_image, write_image
-from tests.test_legacy import write_keras2_h5
-
-
-@pytest.fixture
-def tiny_model(tmp_path):
-    """A tiny DnCNN saved as .keras, through the import-weights command."""
-    from imgdenoise.models import build_model
-
-    write_keras2_h5(build_model("dncnn", channels=1, depth=17, filters=64), tmp_path / "legacy.h5")
-    assert main(["import-weights", "dncnn", str(tmp_path / "legacy.h5"), "-o", str(tmp_path / "m.keras")]) == 0
-    return tmp_path / "m.keras"
 
 
 def test_denoise_batch_goes_on_past_a_corrupt_file(tmp_path, tiny_model, gray_image, capsys):
@@ -59,51 +49,6 @@ def test_denoise_unknown_model_is_a_clear_error(tmp_path, gray_image, capsys):
     assert "nosuch" in capsys.readouterr().err
 
 
-def test_evaluate_writes_json(tmp_path, image_folder, capsys):
-    out = tmp_path / "r.json"
-    assert main(["evaluate", "--method", "noisy", "wavelet", "--data", str(image_folder), "--sigma", "25",
-                 "--json", str(out), "--plot", str(tmp_path / "p.png")]) == 0
-    records = json.loads(out.read_text())
-    assert [r["method"] for r in records] == ["noisy", "wavelet"]
-    assert records[1]["psnr"] > records[0]["psnr"]
-    assert (tmp_path / "p.png").stat().st_size > 0
-    assert "| wavelet | images | 25 |" in capsys.readouterr().out
-
-
-def test_evaluate_quality_suffix_overrides_quality(tmp_path, tiny_model, image_folder):
-    out = tmp_path / "r.json"
-    fast = f"{tiny_model}:fast"
-    assert main(["evaluate", "--model", fast, str(tiny_model), "--data", str(image_folder), "--sigma", "25",
-                 "--quality", "best", "--json", str(out)]) == 0
-    records = {r["method"]: r for r in json.loads(out.read_text())}
-    assert set(records) == {"m.keras:fast", "m.keras"}  # model files are labelled by their file name
-    from imgdenoise import load_model
-    from imgdenoise.evaluate import evaluate
-
-    denoiser = load_model(str(tiny_model))
-    for label, quality in (("m.keras:fast", "fast"), ("m.keras", "best")):
-        expected = evaluate(denoiser, image_folder, [25.0], quality=quality)[0]
-        assert records[label]["psnr"] == pytest.approx(expected["psnr"], abs=1e-9)
-    assert records["m.keras:fast"]["psnr"] != records["m.keras"]["psnr"]
-
-
-def test_info_and_models(tmp_path, gray_image, capsys):
-    noisy = gray_image + np.random.default_rng(0).normal(0, 0.1, gray_image.shape)
-    src = write_image(tmp_path / "a.png", np.clip(noisy, 0, 1))
-    assert main(["info", str(src)]) == 0
-    assert "45x37 gray, 8-bit PNG, estimated noise sigma" in capsys.readouterr().out
-    assert main(["models"]) == 0
-    assert "unet" in capsys.readouterr().out
-
-
-def test_compare_figure(tmp_path, gray_image, capsys):
-    src = write_image(tmp_path / "clean.png", np.tile(gray_image, (2, 2, 1)))
-    assert main(["compare", str(src), "--sigma", "25", "--methods", "wavelet,tv", "-o", str(tmp_path / "f.png")]) == 0
-    assert (tmp_path / "f.png").stat().st_size > 0
-    out = capsys.readouterr().out
-    assert "wavelet" in out and "PSNR" in out
-
-
 def test_denoise_keeps_alpha_and_bit_depth(tmp_path, tiny_model, rgb_image):
     height, width = rgb_image.shape[:2]
     alpha = np.linspace(0, 1, height * width, dtype=np.float32).reshape(height, width, 1)
@@ -112,25 +57,6 @@ def test_denoise_keeps_alpha_and_bit_depth(tmp_path, tiny_model, rgb_image):
     out = read_image(tmp_path / "out.png")
     assert out.bit_depth == 16 and out.pixels.shape == rgb_image.shape
     np.testing.assert_array_equal(out.alpha, read_image(src).alpha)
-
-
-def test_train_resume_needs_only_the_run_folder(tmp_path, image_folder, capsys):
-    common = ["--model", "dncnn", "--model-config", "depth=3", "filters=4", "--patch-size", "16",
-              "--batch-size", "2", "--steps", "2", "--precision", "float32", "--verbose", "0",
-              "--out", str(tmp_path / "run")]
-    assert main(["train", *common]) == 2 and "--train is required" in capsys.readouterr().err
-    assert main(["train", "--train", str(tmp_path / "missing"), "--epochs", "1", *common]) == 2
-    assert "missing" in capsys.readouterr().err  # bad options or data: one clear line, no traceback
-    assert main(["train", "--train", str(image_folder), "--epochs", "1", *common]) == 0
-    assert main(["train", "--out", str(tmp_path / "run"), "--resume", "--epochs", "2", "--verbose", "0"]) == 0
-    assert (tmp_path / "run" / "log.csv").read_text().count("\n") == 3  # header + 2 epochs
-
-
-def test_distributed_training_without_a_cluster_description_is_a_clear_error(tmp_path, image_folder, capsys,
-                                                                               monkeypatch):
-    monkeypatch.delenv("TF_CONFIG", raising=False)
-    args = ["train", "--train", str(image_folder), "--distribute", "multi-worker", "--out", str(tmp_path / "run")]
-    assert main(args) == 2 and "TF_CONFIG" in capsys.readouterr().err
 
 
 def test_bad_input_corpus_through_the_cli(tmp_path, capsys):
@@ -228,21 +154,6 @@ def test_batch_killed_at_any_moment_ends_complete_after_a_rerun(tmp_path):
         assert read_image(path).pixels.shape == (96, 128, 1)  # every output decodes completely
 
 
-def test_evaluate_paired_prints_a_table_and_json_and_reports_bad_pairs(tmp_path, gray_image, capsys):
-    from tests.test_evaluate import _pairs
-
-    root = _pairs(tmp_path / "real", gray_image)
-    write_image(root / "noisy" / "lonely.png", gray_image)
-    out = tmp_path / "records.json"
-    assert main(["evaluate", "--paired", str(root), "--method", "noisy", "wavelet", "--json", str(out)]) == 0
-    captured = capsys.readouterr()
-    assert "| wavelet | real | blind |" in captured.out and "lonely.png: no partner in clean/" in captured.err
-    records = json.loads(out.read_text())
-    assert [r["method"] for r in records] == ["noisy", "wavelet"] and len(records[0]["per_image"]) == 2
-    assert main(["evaluate", "--paired", str(root), "--data", str(root), "--method", "noisy"]) == 2
-    assert main(["evaluate", "--paired", str(tmp_path), "--method", "noisy"]) == 2  # no noisy/ folder
-
-
 def test_denoise_strength_zero_keeps_the_input_and_bad_strengths_are_refused(tmp_path, gray_image, capsys):
     noisy = np.clip(gray_image + np.random.default_rng(0).normal(0, 0.1, gray_image.shape), 0, 1)
     src = write_image(tmp_path / "a.png", noisy)
@@ -253,20 +164,6 @@ def test_denoise_strength_zero_keeps_the_input_and_bad_strengths_are_refused(tmp
     assert "strength must be within [0, 4]" in capsys.readouterr().err
     assert main(["denoise", str(src), "-o", str(tmp_path / "y.png"), "--model", "seed", "--strength", "2"]) == 2
     assert "needs a noise-conditional model" in capsys.readouterr().err
-
-
-def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, gray_image, monkeypatch, capsys):
-    import imgdenoise.batch
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-        yield  # a generator, as denoise_files
-
-    monkeypatch.setattr(imgdenoise.batch, "denoise_files", interrupted)
-    src = write_image(tmp_path / "a.png", gray_image)
-    assert main(["denoise", str(src), "-o", str(tmp_path / "out.png"), "--model", "seed"]) == 130
-    err = capsys.readouterr().err
-    assert "interrupted" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_names_the_terminal_cannot_encode_are_printed_escaped(tmp_path, gray_image):
@@ -324,18 +221,6 @@ def test_several_inputs_into_a_file_name_are_refused(tmp_path, gray_image, capsy
     assert "need an output folder" in capsys.readouterr().err and not out.exists()
 
 
-@pytest.mark.parametrize("command, old, new", [
-    (["denoise", "a.png", "-o", "b.png"], "--workers", "--ray-workers"),
-    (["denoise", "a.png", "-o", "b.png"], "--batch-size", "--images-per-batch"),
-    (["train"], "--workers", "--data-threads"),
-    (["serve"], "--workers", "--processes"),
-])
-def test_an_old_option_spelling_is_refused_naming_the_new_one(command, old, new, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(command + [old, "2"])
-    assert exit_info.value.code == 2 and f"{old} was renamed: use {new}" in capsys.readouterr().err
-
-
 @pytest.mark.parametrize("option", [["--ray-workers", "4"], ["--cpus-per-worker", "2"], ["--ray-address", "auto"]])
 def test_an_option_the_local_engine_cannot_honour_is_refused(tmp_path, gray_image, option, capsys):
     write_image(tmp_path / "a.png", gray_image)
@@ -353,34 +238,3 @@ def test_a_camera_raw_file_is_denoised_into_a_16_bit_tiff(tmp_path, capsys):
     assert result.bit_depth == 16 and result.pixels.shape == (48, 64, 3)
     assert main(["denoise", str(raw), "-o", str(tmp_path / "out.dng"), "--model", "seed"]) == 2
     assert "RAW is read, not written" in capsys.readouterr().err
-
-
-def test_only_the_command_that_runs_is_imported():
-    import subprocess
-    import sys
-
-    code = ("import sys; from imgdenoise.cli import build_parser; build_parser('denoise').parse_args("
-            "['denoise', 'a.png', '-o', 'b.png']); print(sorted(m for m in ('keras', 'tensorflow', "
-            "'imgdenoise.cli.train', 'imgdenoise.train') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"  # denoising's options need neither Keras nor training
-
-
-def test_a_library_of_a_missing_extra_is_named_with_its_extra(tmp_path, gray_image, capsys, monkeypatch):
-    import importlib.util
-
-    find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "bm3d" else find_spec(name, *a))
-    write_image(tmp_path / "a.png", gray_image)
-    assert main(["denoise", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model", "bm3d"]) == 2
-    assert "bm3d is not installed: pip install 'imgdenoise[classical]'" in capsys.readouterr().err
-
-
-def test_no_tensorflow_lines_reach_the_terminal_of_a_keras_command(tmp_path):
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, "-m", "imgdenoise.cli", "export", "seed", "--format", "onnx", "-o",
-                           str(tmp_path / "seed.onnx")], capture_output=True, text=True, check=True)
-    assert (tmp_path / "seed.onnx").is_file()
-    assert not [line for line in done.stderr.splitlines() if "absl" in line or "oneDNN" in line or "Warning" in line]
