@@ -12,17 +12,21 @@ classical estimator reads almost none of it. So the estimator learns the sigma t
    grid point and its neighbours, in log sigma). Cached in ``--cache``.
 2. ``--coarse`` (the shipped ``level-coarse``): the classical estimator on 2x2-averaged patches, mapped
    to the targets by a power law fitted in log-log on the training patches (least squares), checked on
-   the held-out ones; written as a card (``--card``). With ``--target std`` (the shipped ``level-std``,
-   the default's) the same reading is mapped to each patch's noise standard deviation (of noisy - clean)
-   instead: a level that means the noise's size, as reported to users; its card also holds the law from
-   that level to the Gaussian-equivalent sigma (both power laws of the same reading, so on correlated noise
-   the two cards tell the network exactly the same).
+   the held-out ones; written as a card (``--card``). With ``--target std`` a reading is mapped to each
+   patch's noise standard deviation (of noisy - clean) instead: a level that means the noise's size, as
+   reported to users; its card also holds the law from that level to the Gaussian-equivalent sigma (both
+   power laws of the same reading). With ``--blocks`` the reading is the deviation of the flattest blocks
+   (:func:`imgdenoise.estimator.block_deviation`; size and percentile chosen on the held-out patches)
+   instead of the coarse one; with ``--fit-on correlated`` the laws are fitted on the patches the estimator
+   calls correlated, the only ones they are applied to. The shipped ``level-std`` (the default's) is
+   ``--coarse --target std --blocks --fit-on correlated``.
 3. otherwise: the ``level`` network (:mod:`imgdenoise.models.level`) on those patches (random flips and
    rotations), log-L1 loss, Adam with cosine decay; the weights of the lowest validation loss are kept.
 
 No test set and no real pair is used. Usage:
   python benchmarks/train_level_equivalent.py --coarse [--card imgdenoise/weights/level-coarse.json]
-  python benchmarks/train_level_equivalent.py --coarse --target std --card imgdenoise/weights/level-std.json
+  python benchmarks/train_level_equivalent.py --coarse --target std --blocks --fit-on correlated \\
+      --card imgdenoise/weights/level-std.json
   python benchmarks/train_level_equivalent.py [--train DIR ...] [--patches 2000] [--out runs/level-real]
 """
 
@@ -184,38 +188,92 @@ TARGETS = {"equivalent": "PSNR-best sigma on the grid " + str(GRID.tolist()) + "
            "std": "each patch's noise standard deviation (noisy - clean)"}
 
 
-def calibrate_coarse(data, args, card_path: Path, factor: int = 2):
-    """Fit ``log(target) = a + b log(reading)`` for :class:`imgdenoise.estimator.CoarseEstimator`; the
-    target is the Gaussian-equivalent sigma or the noise's standard deviation (``args.target``)."""
-    from imgdenoise.estimator import MIN_READING, CoarseEstimator
+BLOCK_GRID = tuple((block, percentile) for block in (4, 8, 16) for percentile in (10, 25, 50))
 
-    def readings(split):
-        return np.array([max(CoarseEstimator.reading(x.astype(np.float32), factor), MIN_READING)
-                         for x in data[f"{split}_noisy"]])
 
+def level_readings(data, split: str, blocks: dict | None, factor: int) -> np.ndarray:
+    """The reading each ``split`` patch's level is mapped from: the coarse one, or the block deviation."""
+    from imgdenoise.estimator import MIN_READING, CalibratedEstimator, block_deviation
+
+    def read(x):
+        if blocks is None:
+            return CalibratedEstimator.reading(x, factor)
+        return block_deviation(x, blocks["block"], blocks["percentile"])
+
+    return np.array([max(read(x.astype(np.float32)), MIN_READING) for x in data[f"{split}_noisy"]])
+
+
+def correlated_mask(data, split: str, factor: int) -> np.ndarray:
+    """Which ``split`` patches the estimator calls correlated (the only ones its law is applied to)."""
+    from imgdenoise.estimator import WHITE_RATIO, CalibratedEstimator
+
+    def correlated(x):
+        return CalibratedEstimator.reading(x, factor) > WHITE_RATIO * CalibratedEstimator.reading(x, 1)
+
+    return np.array([correlated(x.astype(np.float32)) for x in data[f"{split}_noisy"]])
+
+
+def fit_law(readings: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
+    """``(a, b)`` of ``log(target) = a + b log(reading)`` by least squares."""
+    b, a = np.polyfit(np.log(readings), np.log(targets), 1)
+    return float(a), float(b)
+
+
+def median_log_error(a: float, b: float, readings: np.ndarray, targets: np.ndarray) -> float:
+    return float(np.median(np.abs(a + b * np.log(readings) - np.log(targets))))
+
+
+def select_blocks(data, key: str, masks: dict, factor: int) -> dict:
+    """The block reading (size, percentile of :data:`BLOCK_GRID`) whose law fitted on the training patches
+    has the lowest median |log error| on the held-out ones; prints the grid."""
+    scores = {}
+    for block, percentile in BLOCK_GRID:
+        blocks = {"block": block, "percentile": percentile}
+        train_r, val_r = (level_readings(data, split, blocks, factor)[masks[split]] for split in ("train", "val"))
+        a, b = fit_law(train_r, data[f"train_{key}"][masks["train"]])
+        scores[(block, percentile)] = median_log_error(a, b, val_r, data[f"val_{key}"][masks["val"]])
+        print(f"block {block:2d}, percentile {percentile:2d}: held-out median |log error| "
+              f"{scores[(block, percentile)]:.3f}", flush=True)
+    block, percentile = min(scores, key=scores.get)
+    return {"block": block, "percentile": percentile}
+
+
+def calibrate_classical(data, args, card_path: Path, factor: int = 2):
+    """Fit ``log(target) = a + b log(reading)`` for :class:`imgdenoise.estimator.CalibratedEstimator`; the
+    target is the Gaussian-equivalent sigma or the noise's standard deviation (``args.target``); the
+    reading the coarse one or, with ``--blocks``, the block deviation chosen on held-out patches."""
     key = "target" if args.target == "equivalent" else "std"
-    train_r, val_r = readings("train"), readings("val")
-    b, a = np.polyfit(np.log(train_r), np.log(data[f"train_{key}"]), 1)
-    card = {"architecture": {"name": "classical-coarse", "channels": 3}, "task": "noise-level",
-            "kind": "calibrated-classical", "factor": factor, "a": float(a), "b": float(b), "channels": 3,
+    masks = {split: (correlated_mask(data, split, factor) if args.fit_on == "correlated"
+                     else np.ones(len(data[f"{split}_{key}"]), bool)) for split in ("train", "val")}
+    blocks = select_blocks(data, key, masks, factor) if args.blocks else None
+    train_r, val_r = (level_readings(data, split, blocks, factor)[masks[split]] for split in ("train", "val"))
+    a, b = fit_law(train_r, data[f"train_{key}"][masks["train"]])
+    name = "classical-blocks" if blocks else "classical-coarse"
+    card = {"architecture": {"name": name, "channels": 3}, "task": "noise-level",
+            "kind": "calibrated-classical", "factor": factor, "a": a, "b": b, "channels": 3,
             "predicts": PREDICTS[args.target],
             "training": {"data": [str(f) for f in args.train], "patches": int(len(train_r)),
                          "patch_size": args.size, "noise": "realistic (imgdenoise.noise.realistic_noise); a fifth "
                          "white Gaussian, sigma 1-40", "targets": TARGETS[args.target],
-                         "fit": "least squares of log(target) on log(reading)",
+                         "fit": "least squares of log(target) on log(reading)"
+                         + (", on the patches it calls correlated" if args.fit_on == "correlated" else ""),
                          "command": "python benchmarks/train_level_equivalent.py " + " ".join(sys.argv[1:])
                          + " (after the run that labelled the cached patches, --bf16)"}}
+    if blocks:
+        card["reading"] = blocks
+        card["training"]["selection"] = (f"block size and percentile of {[list(g) for g in BLOCK_GRID]}: the lowest "
+                                         "held-out median |log error|")
     if args.target == "std":  # the law from this level to the Gaussian-equivalent sigma, via the same reading
-        b_eq, a_eq = np.polyfit(np.log(train_r), np.log(data["train_target"]), 1)
+        a_eq, b_eq = fit_law(train_r, data["train_target"][masks["train"]])
         card["gaussian_equivalent"] = {
-            "a": float(a_eq - a * b_eq / b), "b": float(b_eq / b),
+            "a": a_eq - a * b_eq / b, "b": b_eq / b,
             "predicts": "the sigma (0-255) at which the shipped Gaussian colour U-Net restores correlated (camera) "
                         "noise of standard deviation std best: exp(a) * std ** b",
-            "derived": "from level-coarse's and this card's power laws of the same coarse reading (a = a_coarse - "
-                       "a_std * b, b = b_coarse / b_std): on correlated noise, exp(a) * estimate ** b is exactly "
-                       "what level-coarse reads"}
+            "derived": "from the power laws of the same reading to the Gaussian-equivalent sigma (a_eq, b_eq) and to "
+                       "the std (a, b): a_eq - a * b_eq / b, b_eq / b; on correlated noise, exp(a) * estimate ** b is "
+                       "the Gaussian-equivalent sigma fitted to that reading"}
     for split, r in (("train", train_r), ("val", val_r)):
-        error = np.abs(a + b * np.log(r) - np.log(data[f"{split}_{key}"]))
+        error = np.abs(a + b * np.log(r) - np.log(data[f"{split}_{key}"][masks[split]]))
         card.setdefault("validation" if split == "val" else "fit_error", {}).update(
             {"patches": int(len(r)), "median_abs_log_error": float(np.median(error)),
              "mean_abs_log_error": float(np.mean(error))})
@@ -237,7 +295,12 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(ROOT / "runs" / "level-real"))
-    parser.add_argument("--coarse", action="store_true", help="fit the calibrated coarse classical estimator")
+    parser.add_argument("--coarse", action="store_true", help="fit a calibrated classical estimator")
+    parser.add_argument("--blocks", action="store_true",
+                        help="--coarse: map the flattest blocks' deviation (size and percentile chosen on held-out "
+                             "patches), not the coarse reading")
+    parser.add_argument("--fit-on", choices=("all", "correlated"), default="all",
+                        help="--coarse: the patches the law is fitted on (correlated: those it is applied to)")
     parser.add_argument("--target", choices=sorted(PREDICTS), default="equivalent",
                         help="--coarse: what the reading is mapped to (default: the Gaussian-equivalent sigma)")
     parser.add_argument("--card", default=str(ROOT / "imgdenoise" / "weights" / "level-coarse.json"))
@@ -245,7 +308,7 @@ def main():
     cache = Path(args.cache)
     data = dict(np.load(cache)) if cache.is_file() else make_targets(args, cache)
     if args.coarse:
-        calibrate_coarse(data, args, Path(args.card))
+        calibrate_classical(data, args, Path(args.card))
     else:
         train_estimator(data, args, Path(args.out))
 

@@ -1,16 +1,18 @@
 """Noise-level estimators for blind denoising of real photographs: what a Gaussian denoiser is told.
 
 Camera noise is spatially correlated and has little power at the finest scale, where the classical
-estimator (:func:`imgdenoise.noise.estimate_sigma`) looks. The estimators here read it at a coarser
-scale, fitted on synthetic realistic noise only (``benchmarks/train_level_equivalent.py``):
+estimator (:func:`imgdenoise.noise.estimate_sigma`) looks. The estimators here read it otherwise, each
+calibrated on synthetic realistic noise only (``benchmarks/train_level_equivalent.py``):
 
-- :class:`CoarseEstimator`: the classical estimator on the image averaged over ``factor`` x ``factor``
-  blocks (where correlated noise looks whiter and textures stay apart from it), times ``factor``, mapped
-  by a power law ``exp(a) * reading ** b``. Shipped as ``level-std`` (the default's: the noise's standard
-  deviation, what ``imgdenoise info`` and the service report, with the law that turns it into the sigma a
-  Gaussian network is told for correlated noise, :meth:`CoarseEstimator.gaussian_equivalent`) and
-  ``level-coarse`` (that Gaussian-equivalent sigma directly). Either tells camera noise from white
-  noise (:meth:`CoarseEstimator.correlated`);
+- :class:`CalibratedEstimator`: tells camera noise from white noise by comparing the classical estimator
+  at the finest scale and on the image averaged over ``factor`` x ``factor`` blocks (where correlated
+  noise looks whiter), and reads a correlated noise's level from a classical reading mapped by a power
+  law ``exp(a) * reading ** b``: the coarse reading itself (``level-coarse``, whose law gives the
+  Gaussian-equivalent sigma directly) or the deviation of the image's flattest blocks
+  (:func:`block_deviation`; ``level-std``, the default's: the noise's standard deviation, what
+  ``imgdenoise info`` and the service report, with the law that turns it into the sigma a Gaussian
+  network is told, :meth:`CalibratedEstimator.gaussian_equivalent`). White noise reads its finest-scale
+  estimate, which is exact there;
 - :class:`LevelEstimator`: a ``level`` network (:mod:`imgdenoise.models.level`).
 
 Large images are read on their central crop. An estimator's card (``weights/STEM.json``, task
@@ -73,21 +75,39 @@ class LevelEstimator:
         return float(np.asarray(level).reshape(-1)[0] * 255.0)
 
 
-class CoarseEstimator:
-    """The classical estimator at a coarser scale, calibrated to the Gaussian-equivalent sigma.
+def block_deviation(x: np.ndarray, block: int, percentile: float) -> float:
+    """The ``percentile`` of the standard deviations of ``x``'s ``block`` x ``block`` blocks (0-255).
 
-    ``estimate(image)``: ``image`` (H, W, C) float32 in [0, 1] (or uint8/uint16) is averaged over
-    ``factor`` x ``factor`` blocks; :func:`~imgdenoise.noise.estimate_sigma` of that, times ``factor``
-    (white noise of sigma s reads s), is mapped to ``exp(a) * reading ** b`` (0-255). Noise that is white
-    (the coarse reading at most :data:`WHITE_RATIO` times the finest-scale one, as for AWGN, where both
-    read its sigma) gets the finest-scale estimate itself, which is exact there; correlated camera noise
-    reads several times more at the coarse scale than at the finest.
+    ``x``: (h, w, C) float32 in [0, 1]. Each block's mean is removed per channel and its deviation taken
+    over all its pixels and channels. A flat block holds noise alone, correlated noise included (a few
+    pixels across, it fits in the block); textured blocks read more, so a low percentile reads the noise of
+    the image's flattest parts. An image smaller than one block reads 0."""
+    h, w, c = x.shape
+    h, w = h // block * block, w // block * block
+    if h == 0 or w == 0:
+        return 0.0
+    blocks = x[:h, :w].reshape(h // block, block, w // block, block, c).transpose(0, 2, 1, 3, 4)
+    blocks = blocks.reshape(-1, block * block, c)
+    deviations = np.sqrt(((blocks - blocks.mean(axis=1, keepdims=True)) ** 2).mean(axis=(1, 2)))
+    return float(np.percentile(deviations, percentile) * 255.0)
+
+
+class CalibratedEstimator:
+    """Classical readings calibrated to a noise level on synthetic realistic noise (see the module docstring).
+
+    ``estimate(image)``: ``image`` (H, W, C) float32 in [0, 1] (or uint8/uint16). Noise is white when its
+    reading on ``factor`` x ``factor`` block averages (times ``factor``: white noise of sigma s reads s)
+    is at most :data:`WHITE_RATIO` times the finest-scale one, as for AWGN, where both read its sigma:
+    then the finest-scale estimate is returned. Correlated camera noise reads several times more at the
+    coarse scale; its level is ``exp(a) * reading ** b`` (0-255) of the card's reading: the coarse one,
+    or, when the card has ``reading: {"block": B, "percentile": P}``, :func:`block_deviation`.
     """
 
     def __init__(self, card: ModelCard):
         self.card = card
-        calibration = card.extra  # the fit's constants: factor, a, b, and the gaussian_equivalent law
+        calibration = card.extra  # the fit's constants: factor, a, b, reading, and the gaussian_equivalent law
         self.factor, self.a, self.b = int(calibration["factor"]), float(calibration["a"]), float(calibration["b"])
+        self.blocks = calibration.get("reading")  # None: the coarse reading
         self._last = None  # (key, readings) of the last image read
 
     def gaussian_equivalent(self, sigma):
@@ -112,28 +132,32 @@ class CoarseEstimator:
         blocks = x[:h, :w].reshape(h // factor, factor, w // factor, factor, x.shape[-1]).mean(axis=(1, 3))
         return estimate_sigma(blocks) * factor
 
-    def readings(self, image: np.ndarray) -> tuple[float, float]:
-        """``(finest, coarse)``: :meth:`reading` of ``image``'s :func:`estimation_window` at factor 1 and at
-        ``factor``. The last image's readings are kept (by a digest of its window), so reading the level
-        and the kind of one image costs one reading."""
+    def readings(self, image: np.ndarray) -> tuple[float, float, float]:
+        """``(finest, coarse, level)``: :meth:`reading` of ``image``'s :func:`estimation_window` at factor 1
+        and at ``factor``, and the reading its level is mapped from (the coarse one, or
+        :func:`block_deviation`). The last image's readings are kept (by a digest of its window), so reading
+        the level and the kind of one image reads it once."""
         window = estimation_window(image)
         key = (window.shape, hashlib.blake2b(window.tobytes(), digest_size=16).digest())
         last = self._last  # one read: other threads may replace it
         if last is None or last[0] != key:
-            last = self._last = key, (self.reading(window, 1), self.reading(window, self.factor))
+            fine, coarse = self.reading(window, 1), self.reading(window, self.factor)
+            level = coarse if self.blocks is None else block_deviation(
+                window, int(self.blocks["block"]), float(self.blocks["percentile"]))
+            last = self._last = key, (fine, coarse, level)
         return last[1]
 
     def correlated(self, image: np.ndarray) -> bool:
         """Whether ``image``'s noise is spatially correlated: it reads more than :data:`WHITE_RATIO` times
         as much at the coarse scale as at the finest (camera noise; white noise reads the same at both)."""
-        fine, coarse = self.readings(image)
+        fine, coarse, _ = self.readings(image)
         return coarse > WHITE_RATIO * fine
 
     def estimate(self, image: np.ndarray) -> float:
-        fine, coarse = self.readings(image)
+        fine, coarse, level = self.readings(image)
         if coarse <= WHITE_RATIO * fine:
             return float(fine)
-        return float(np.exp(self.a) * max(coarse, MIN_READING) ** self.b)
+        return float(np.exp(self.a) * max(level, MIN_READING) ** self.b)
 
 
 MIN_READING = 0.05  # 0-255: readings below this (a clean synthetic image) count as this
@@ -141,11 +165,11 @@ WHITE_RATIO = 1.5  # white noise reads the same at both scales (up to the estima
 
 
 def load_level_estimator(stem: str):
-    """The shipped estimator ``stem`` (``level-coarse``, or a ``level`` network's weights)."""
+    """The shipped estimator ``stem`` (``level-std``, ``level-coarse``, or a ``level`` network's weights)."""
     from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained
 
     card = ModelCard.read(WEIGHTS_DIR / f"{stem}.json")
     if card.extra.get("kind") == "calibrated-classical":
-        return CoarseEstimator(card)
+        return CalibratedEstimator(card)
     model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
     return LevelEstimator(model, card)
