@@ -245,7 +245,10 @@ def calibrate_classical(data, args, card_path: Path, factor: int = 2):
     key = "target" if args.target == "equivalent" else "std"
     masks = {split: (correlated_mask(data, split, factor) if args.fit_on == "correlated"
                      else np.ones(len(data[f"{split}_{key}"]), bool)) for split in ("train", "val")}
-    blocks = select_blocks(data, key, masks, factor) if args.blocks else None
+    blocks = None
+    if args.blocks:
+        blocks = ({"block": args.block, "percentile": args.percentile} if args.block
+                  else select_blocks(data, key, masks, factor))
     train_r, val_r = (level_readings(data, split, blocks, factor)[masks[split]] for split in ("train", "val"))
     a, b = fit_law(train_r, data[f"train_{key}"][masks["train"]])
     name = "classical-blocks" if blocks else "classical-coarse"
@@ -299,6 +302,8 @@ def main():
     parser.add_argument("--blocks", action="store_true",
                         help="--coarse: map the flattest blocks' deviation (size and percentile chosen on held-out "
                              "patches), not the coarse reading")
+    parser.add_argument("--block", type=int, help="--blocks: this block size (with --percentile), not the grid's best")
+    parser.add_argument("--percentile", type=float, default=25.0)
     parser.add_argument("--fit-on", choices=("all", "correlated"), default="all",
                         help="--coarse: the patches the law is fitted on (correlated: those it is applied to)")
     parser.add_argument("--target", choices=sorted(PREDICTS), default="equivalent",
