@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import shlex
 import subprocess
 import sys
 import tarfile
@@ -47,11 +46,9 @@ PHOTO_QUALITY = 95
 
 
 def hidden_paths() -> list[str]:
-    """The tracked files ``gpu_tree.sh hide`` removes for a call (its globs, read from the script)."""
-    script = (ROOT / "benchmarks" / "gpu_tree.sh").read_text()
-    globs = next(shlex.split(line.split("=", 1)[1].strip("()")) for line in script.splitlines()
-                 if line.startswith("HIDE="))
-    out = subprocess.run(["git", "ls-files", "--", *globs], cwd=ROOT, capture_output=True, text=True, check=True)
+    """The tracked files ``gpu_tree.sh hide`` removes for a call (``gpu_tree.sh list``)."""
+    out = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_tree.sh"), "list"], capture_output=True, text=True,
+                         check=True)
     return out.stdout.split()
 
 

@@ -44,9 +44,9 @@ print(max(float(v) * scale[u] for v, u in
 EOF
 )
 left=$(( budget - ($(date +%s) - start) ))
-# 500-step epochs; 15% margin for validation, checkpoints and compilation.
+# Epochs of STEPS (500) steps; 15% margin for validation, checkpoints and compilation.
 epochs=$("$py" -c "print(max(1, int($left * 1000 / ($ms * 1.15) / ${STEPS:-500})))")
-echo "probe: ${ms} ms/step with both runs sharing the GPU; ${left} s left -> ${epochs} epochs of 500 steps each"
+echo "probe: ${ms} ms/step with both runs sharing the GPU; ${left} s left -> ${epochs} epochs of ${STEPS:-500} steps each"
 for which in gray color; do
   if [ "$which" = gray ]; then args=("${gray[@]}"); else args=("${color[@]}"); fi
   launch=(); if [ "${DETACH:-0}" = 1 ]; then launch=(setsid nohup); fi

@@ -205,10 +205,10 @@ def level_readings(data, split: str, blocks: dict | None, factor: int) -> np.nda
 
 def correlated_mask(data, split: str, factor: int) -> np.ndarray:
     """Which ``split`` patches the estimator calls correlated (the only ones its law is applied to)."""
-    from imgdenoise.estimator import WHITE_RATIO, CalibratedEstimator
+    from imgdenoise.estimator import CalibratedEstimator, correlated_readings
 
     def correlated(x):
-        return CalibratedEstimator.reading(x, factor) > WHITE_RATIO * CalibratedEstimator.reading(x, 1)
+        return correlated_readings(CalibratedEstimator.reading(x, 1), CalibratedEstimator.reading(x, factor))
 
     return np.array([correlated(x.astype(np.float32)) for x in data[f"{split}_noisy"]])
 

@@ -148,20 +148,26 @@ class CalibratedEstimator:
         return last[1]
 
     def correlated(self, image: np.ndarray) -> bool:
-        """Whether ``image``'s noise is spatially correlated: it reads more than :data:`WHITE_RATIO` times
-        as much at the coarse scale as at the finest (camera noise; white noise reads the same at both)."""
+        """Whether ``image``'s noise is spatially correlated (:func:`correlated_readings`)."""
         fine, coarse, _ = self.readings(image)
-        return coarse > WHITE_RATIO * fine
+        return correlated_readings(fine, coarse)
 
     def estimate(self, image: np.ndarray) -> float:
         fine, coarse, level = self.readings(image)
-        if coarse <= WHITE_RATIO * fine:
+        if not correlated_readings(fine, coarse):
             return float(fine)
         return float(np.exp(self.a) * max(level, MIN_READING) ** self.b)
 
 
 MIN_READING = 0.05  # 0-255: readings below this (a clean synthetic image) count as this
 WHITE_RATIO = 1.5  # white noise reads the same at both scales (up to the estimator's error, ~10%)
+
+
+def correlated_readings(fine: float, coarse: float) -> bool:
+    """Whether noise read ``fine`` at the finest scale and ``coarse`` on block averages (both 0-255, as
+    :meth:`CalibratedEstimator.reading`) is spatially correlated: the coarse reading is more than
+    :data:`WHITE_RATIO` times the finest (camera noise; white noise reads the same at both)."""
+    return coarse > WHITE_RATIO * fine
 
 
 def load_level_estimator(stem: str):
