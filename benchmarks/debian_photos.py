@@ -2,11 +2,13 @@
 
 ``color-small`` has 39 colour images (about 7 megapixels); CDnCNN was trained on 432. Debian
 ships a few dozen free-licensed photographs as desktop wallpapers (MATE's nature set, the
-Ubuntu wallpapers packaged for Lomiri, and KDE Plasma's photo wallpapers). This script fetches
-those packages with ``apt-get download`` (the only network access it needs, and only to the
-Debian mirror), unpacks them with ``dpkg-deb``, keeps the photographs listed in ``PHOTOS``
-(drawings, renders and gradients are left out, as is a night-sky shot full of sensor noise),
-and writes each one downscaled to about ``--megapixels`` as an 8-bit PNG. Downscaling by 2-8x
+Ubuntu wallpapers packaged for Lomiri, KDE Plasma's photo wallpapers, and Enlightenment's 4K
+backgrounds). This script fetches those packages with ``apt-get download`` (the only network access
+it needs, and only to the Debian mirror), unpacks them with ``dpkg-deb``, keeps the photographs
+listed in ``PHOTOS`` (drawings, renders, patterns and gradients are left out, as is a night-sky shot
+full of sensor noise), and writes each one downscaled to about ``--megapixels`` as an 8-bit PNG.
+Enlightenment's backgrounds are Edje files (``.edj``): ``edje_decc`` (Debian package
+``libedje-bin``, which must be installed) unpacks each, and its largest image is used. Downscaling by 2-8x
 averages away JPEG artefacts and sensor noise, so the results serve as clean targets (as
 DIV2K-style training sets are made).
 
@@ -24,6 +26,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +42,7 @@ from imgdenoise.data import list_images  # noqa: E402
 
 BACKGROUNDS = "usr/share/backgrounds"
 PLASMA = "usr/share/wallpapers"
+ENLIGHTENMENT = "usr/share/enlightenment/data/backgrounds"
 PHOTOS = {
     "mate-backgrounds": [f"{BACKGROUNDS}/mate/nature/{name}.jpg" for name in (
         "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops",
@@ -54,6 +58,9 @@ PHOTOS = {
         ("BytheWater", "800x600"), ("ColdRipple", "800x600"), ("ColorfulCups", "2560x1600"),
         ("EveningGlow", "800x600"), ("FallenLeaf", "800x600"), ("Grey", "800x600"), ("Kite", "800x600"),
         ("OneStandsOut", "800x600"), ("Path", "800x600"), ("summer_1am", "800x600"))],
+    "enlightenment-data": [f"{ENLIGHTENMENT}/{name}.edj" for name in (  # 3840x2160 (BSD-2-Clause)
+        "Bamboo", "Foggy-Trees", "God-Rays", "Green-Maple", "Lichen-Branches", "Mountain", "Peaks", "Red-Maple",
+        "Sea-of-Lanterns", "Snow-Trees", "Spruce-Needles", "Sunset-Clouds", "White-Flower", "Yellow-Flower")],
 }
 
 
@@ -64,6 +71,22 @@ def fetch_packages(packages, workdir: Path) -> Path:
     for deb in sorted(workdir.glob("*.deb")):
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
     return root
+
+
+def edje_image(edj: Path, workdir: Path) -> Path:
+    """The largest image in the Edje file ``edj``, unpacked by ``edje_decc`` into ``workdir``."""
+    if shutil.which("edje_decc") is None:
+        sys.exit(f"{edj.name}: edje_decc not found; install the Debian package libedje-bin")
+    subprocess.run(["edje_decc", str(edj.resolve())], cwd=workdir, check=True, stdout=subprocess.DEVNULL)
+    images = [p for p in (workdir / edj.stem).glob("*") if p.suffix.lower() in (".png", ".jpg")]
+    if not images:
+        sys.exit(f"{edj}: no image inside (has the package changed?)")
+
+    def pixels(path):
+        with Image.open(path) as im:
+            return im.width * im.height
+
+    return max(images, key=pixels)
 
 
 def downscaled(image: Image.Image, megapixels: float) -> Image.Image:
@@ -113,6 +136,8 @@ def main(argv=None):
                 source = root / path
                 if not source.is_file():
                     sys.exit(f"{package}: {path} not found (has the package changed?)")
+                if source.suffix == ".edj":
+                    source = edje_image(source, Path(tmp))
                 with Image.open(source) as im:
                     small = downscaled(im.convert("RGB"), args.megapixels)
                 small.save(out / output_name(package, path))

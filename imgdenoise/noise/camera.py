@@ -6,10 +6,12 @@ matrix, white balance, RGGB Bayer mosaic), heteroscedastic shot + read noise is 
 linear raw values, and the pipeline is run forward (bilinear demosaicing, white balance,
 colour matrix, gamma, tone curve). Demosaicing spreads each photosite's noise over its
 neighbours and the colour matrix mixes it across channels, so the result is signal-dependent,
-spatially correlated and cross-channel correlated, as in a camera's own output. Two steps of a
+spatially correlated and cross-channel correlated, as in a camera's own output. Three steps of a
 camera's own processing follow, each with its probability: chroma noise reduction (the noise's
-colour, not its luminance, smoothed over a few pixels: why camera noise is mostly gray) and
-sharpening (an unsharp mask, which lifts the finest grain).
+colour smoothed over a few pixels: why camera noise is mostly gray), luminance noise reduction
+(its luminance partly smoothed over about a pixel: the finest grain goes, coarser grain stays, so
+what is left is correlated over two or three pixels) and sharpening (an unsharp mask, which lifts
+the finest grain).
 
 All images are float32 in [0, 1], (H, W, 3). The camera of each image is drawn at random
 (:func:`random_camera`); the pipeline without noise returns the input (up to clipping).
@@ -29,7 +31,10 @@ SHOT_RANGE = (1e-4, 0.012)
 READ_SLOPE, READ_INTERCEPT, READ_SCATTER = 2.18, 1.20, 0.26
 GAMMA = 2.2
 CHROMA_NR_PROBABILITY = 0.7  # share of cameras that smooth chroma noise (most do, in JPEG mode)
+LUMA_NR_PROBABILITY = 0.7  # share that also smooth luminance noise (most do at high ISO, more gently)
+LUMA_BLUR_RANGE, LUMA_STRENGTH_RANGE = (0.5, 1.5), (0.5, 1.0)
 SHARPEN_PROBABILITY = 0.5
+SHARPEN_RANGE = (0.2, 1.0)
 
 _KERNEL_RB = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], np.float32) / 4.0
 _KERNEL_G = np.array([[0, 1, 0], [1, 4, 1], [0, 1, 0]], np.float32) / 4.0
@@ -50,6 +55,8 @@ class Camera:
     shot: float
     read: float
     chroma_blur: float = 0.0  # std (pixels) of the chroma noise reduction; 0: none
+    luma_blur: float = 0.0  # std (pixels) of the luminance noise reduction; 0: none
+    luma_strength: float = 0.0  # the share of the luminance noise's fine part it removes, in [0, 1]
     sharpen: float = 0.0  # unsharp-mask amount; 0: none
     sharpen_radius: float = 1.0  # its Gaussian's std, pixels
 
@@ -67,9 +74,12 @@ def random_camera(rng: np.random.Generator, shot_range=SHOT_RANGE) -> Camera:
     shot = log_uniform(rng, *shot_range)
     read = float(np.exp(READ_SLOPE * np.log(shot) + READ_INTERCEPT + rng.normal(0.0, READ_SCATTER)))
     chroma_blur = rng.uniform(1.0, 4.0) if rng.random() < CHROMA_NR_PROBABILITY else 0.0
-    sharpen = rng.uniform(0.2, 1.0) if rng.random() < SHARPEN_PROBABILITY else 0.0
-    return Camera(rgb_to_cam.astype(np.float32), gains.astype(np.float32), shot, read,
-                  chroma_blur, sharpen, rng.uniform(0.7, 1.5))
+    sharpen = rng.uniform(*SHARPEN_RANGE) if rng.random() < SHARPEN_PROBABILITY else 0.0
+    sharpen_radius = rng.uniform(0.7, 1.5)
+    luma_nr = rng.random() < LUMA_NR_PROBABILITY
+    luma_blur, luma_strength = (rng.uniform(*LUMA_BLUR_RANGE), rng.uniform(*LUMA_STRENGTH_RANGE)) if luma_nr else (0.0, 0.0)
+    return Camera(rgb_to_cam.astype(np.float32), gains.astype(np.float32), shot, read, chroma_blur=chroma_blur,
+                  luma_blur=luma_blur, luma_strength=luma_strength, sharpen=sharpen, sharpen_radius=sharpen_radius)
 
 
 def inverse_tone(y: np.ndarray) -> np.ndarray:
@@ -143,11 +153,12 @@ def camera_pipeline(image: np.ndarray, camera: Camera, rng: np.random.Generator 
 
 
 def in_camera_processing(noise: np.ndarray, camera: Camera) -> np.ndarray:
-    """The camera's chroma noise reduction and sharpening, applied to ``noise`` (H, W, 3).
+    """The camera's chroma and luminance noise reduction and sharpening, applied to ``noise`` (H, W, 3).
 
     Chroma: the noise's deviation from its channel mean (its colour) is smoothed with a Gaussian
-    of std ``chroma_blur`` pixels; its luminance is kept. Sharpening: ``sharpen`` times the noise
-    minus its Gaussian blur (std ``sharpen_radius``) is added.
+    of std ``chroma_blur`` pixels; its luminance is kept. Luminance: the channel mean moves
+    ``luma_strength`` of the way to its Gaussian blur (std ``luma_blur``). Sharpening: ``sharpen``
+    times the noise minus its Gaussian blur (std ``sharpen_radius``) is added.
     """
     from scipy import ndimage  # training noise only: the core install has no SciPy
 
@@ -156,6 +167,10 @@ def in_camera_processing(noise: np.ndarray, camera: Camera) -> np.ndarray:
         chroma = ndimage.gaussian_filter(noise - luminance, sigma=(camera.chroma_blur, camera.chroma_blur, 0),
                                          mode="mirror")
         noise = luminance + chroma
+    if camera.luma_blur > 0:
+        luminance = noise.mean(axis=-1, keepdims=True)
+        smoothed = ndimage.gaussian_filter(luminance, sigma=(camera.luma_blur, camera.luma_blur, 0), mode="mirror")
+        noise = noise + camera.luma_strength * (smoothed - luminance)
     if camera.sharpen > 0:
         r = camera.sharpen_radius
         noise = noise + camera.sharpen * (noise - ndimage.gaussian_filter(noise, sigma=(r, r, 0), mode="mirror"))

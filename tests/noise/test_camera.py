@@ -3,9 +3,11 @@ import pytest
 
 from imgdenoise.noise import CameraNoise, random_camera
 from imgdenoise.noise.camera import (
+    Camera,
     add_camera_noise,
     bayer_masks,
     demosaic,
+    in_camera_processing,
     inverse_tone,
     mosaic,
     process,
@@ -68,6 +70,46 @@ def test_camera_noise_is_signal_dependent_and_correlated_in_space_and_colour():
     assert neighbour > 0.2  # demosaicing spreads each photosite's noise
     channels = np.corrcoef(noise_bright.reshape(-1, 3).T)
     assert np.abs(channels[np.triu_indices(3, 1)]).max() > 0.1  # the colour matrix mixes it
+
+
+def _luminance_correlation(noise, lag):
+    y = noise.mean(axis=-1)
+    return np.corrcoef(y[:, :-lag].ravel(), y[:, lag:].ravel())[0, 1]
+
+
+def _processing(**steps):
+    return Camera(np.eye(3, dtype=np.float32), np.ones(3, np.float32), shot=1e-3, read=1e-5, **steps)
+
+
+def test_in_camera_processing_smooths_chroma_and_luminance_and_sharpening_whitens():
+    white = np.random.default_rng(0).standard_normal((256, 256, 3)).astype(np.float32)
+    luminance = white.mean(axis=-1)
+    chroma_nr = in_camera_processing(white, _processing(chroma_blur=2.0))
+    np.testing.assert_allclose(chroma_nr.mean(axis=-1), luminance, atol=1e-5)  # luminance kept
+    assert (chroma_nr - chroma_nr.mean(-1, keepdims=True)).std() < 0.3 * (white - luminance[..., None]).std()
+    luma_nr = in_camera_processing(white, _processing(luma_blur=1.0, luma_strength=1.0))
+    np.testing.assert_allclose(luma_nr - luma_nr.mean(-1, keepdims=True), white - luminance[..., None],
+                               atol=1e-5)  # colour kept
+    assert abs(_luminance_correlation(white, 1)) < 0.03
+    assert _luminance_correlation(luma_nr, 1) > 0.6 and _luminance_correlation(luma_nr, 2) > 0.3  # longer range
+    partial = in_camera_processing(white, _processing(luma_blur=1.0, luma_strength=0.5))
+    assert 0.1 < _luminance_correlation(partial, 1) < _luminance_correlation(luma_nr, 1)
+    sharpened = in_camera_processing(luma_nr, _processing(sharpen=1.0, sharpen_radius=1.0))
+    assert _luminance_correlation(sharpened, 1) < _luminance_correlation(luma_nr, 1) - 0.05
+    np.testing.assert_array_equal(in_camera_processing(white, _processing()), white)  # no step: unchanged
+
+
+def test_random_cameras_draw_each_processing_step_with_its_probability():
+    from imgdenoise.noise import camera as module
+
+    cameras = [random_camera(np.random.default_rng(seed)) for seed in range(400)]
+    for share, probability in (
+            (np.mean([c.chroma_blur > 0 for c in cameras]), module.CHROMA_NR_PROBABILITY),
+            (np.mean([c.luma_blur > 0 for c in cameras]), module.LUMA_NR_PROBABILITY),
+            (np.mean([c.sharpen > 0 for c in cameras]), module.SHARPEN_PROBABILITY)):
+        assert abs(share - probability) < 0.08
+    strengths = [c.luma_strength for c in cameras if c.luma_blur > 0]
+    assert min(strengths) >= module.LUMA_STRENGTH_RANGE[0] and max(strengths) <= module.LUMA_STRENGTH_RANGE[1]
 
 
 def test_camera_noise_without_noise_adds_nothing_and_levels_are_measured(rgb_image):

@@ -1,0 +1,123 @@
+"""How much synthetic camera noise looks like real camera noise: the statistics of noisy - clean.
+
+For each synthetic noise model (``imgdenoise.noise``) applied to clean training photographs, and for
+real noisy/clean pairs (PolyU-dev: reported beside, never fitted), this measures the residual
+``noisy - clean`` (0-255):
+
+- its standard deviation (the noise level);
+- the correlation of its luminance (channel mean) with itself one and two pixels away (horizontal and
+  vertical averaged): white noise 0, camera noise spread by demosaicing and noise reduction more;
+- the share of its variance that is colour (deviation from the channel mean): about 2/3 for noise
+  independent across channels, less where the camera smooths chroma noise.
+
+Real pairs' clean images are means of hundreds of shots, so their residual is the noise alone; a
+synthetic pair's residual is taken against the expectation of the noisy image
+(``imgdenoise.noise.expected_clean``), as synthesize_pairs.py does for training.
+
+Usage: python benchmarks/noise_statistics.py [--train ../shared/datasets/train/BSD432 ...]
+         [--paired ../shared/datasets/real/PolyU-dev] [--patches 300] [--size 128] [--update-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import DATASETS, machine, today, update_section  # noqa: E402
+
+from imgdenoise.data import list_images  # noqa: E402
+from imgdenoise.io import read_image, to_channels  # noqa: E402
+from imgdenoise.noise import CameraNoise, camera_jpeg_noise, expected_clean, realistic_noise  # noqa: E402
+
+MODELS = {"camera pipeline alone (CameraNoise)": CameraNoise,
+          "camera + camera JPEG 75-98 (camera_jpeg_noise)": camera_jpeg_noise,
+          "the real-photo mix (realistic_noise)": realistic_noise}
+
+
+def lag_correlation(residual: np.ndarray, lag: int) -> float:
+    """Correlation of the luminance of ``residual`` (H, W, C) with itself ``lag`` pixels away
+    (horizontal and vertical pooled)."""
+    y = residual.mean(axis=-1)
+    y = y - y.mean()
+    pairs = ((y[:, :-lag], y[:, lag:]), (y[:-lag], y[lag:]))
+    return float(sum((a * b).sum() for a, b in pairs) / sum(np.sqrt((a * a).sum() * (b * b).sum()) for a, b in pairs))
+
+
+def statistics(residual: np.ndarray) -> dict:
+    """The statistics of one residual (H, W, 3), 0-255 scale."""
+    chroma = residual - residual.mean(axis=-1, keepdims=True)
+    return {"std": float(residual.std()), "lag1": lag_correlation(residual, 1), "lag2": lag_correlation(residual, 2),
+            "colour": float((chroma ** 2).mean() / max(residual.var(), 1e-12))}
+
+
+def summary(rows: list[dict]) -> dict:
+    """Median and 10-90% range of each statistic over ``rows``."""
+    return {key: np.percentile([r[key] for r in rows], (10, 50, 90)) for key in rows[0]}
+
+
+def real_rows(root: Path) -> list[dict]:
+    from imgdenoise.evaluate import load_pairs
+
+    pairs, problems = load_pairs(root)
+    for line in problems:
+        print(line, file=sys.stderr)
+    return [statistics((noisy.astype(np.float64) - clean) * 255.0) for _, noisy, clean in pairs]
+
+
+def synthetic_rows(noise, folders, patches: int, size: int, seed: int = 0) -> list[dict]:
+    """Statistics of ``noise`` on ``patches`` random ``size`` crops of the images in ``folders``."""
+    rng = np.random.default_rng(seed)
+    paths = [p for folder in folders for p in list_images(folder)]
+    rows = []
+    for path in rng.choice(paths, patches, replace=False):
+        image = to_channels(read_image(path).pixels, 3)
+        h, w = image.shape[:2]
+        top, left = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+        clean = image[top:top + size, left:left + size]
+        noisy, _ = noise(clean[None], rng)
+        rows.append(statistics((noisy[0].astype(np.float64) - expected_clean(clean, noisy[0])) * 255.0))
+    return rows
+
+
+def table(results: dict) -> str:
+    lines = ["| noise | std (0-255) | lag-1 correlation | lag-2 correlation | colour share |", "|---|---|---|---|---|"]
+    for name, s in results.items():
+        cells = [f"{s[k][1]:.2f} ({s[k][0]:.2f}-{s[k][2]:.2f})" for k in ("std", "lag1", "lag2", "colour")]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train", nargs="+", default=[str(DATASETS / "train" / f) for f in ("BSD432", "photos")],
+                        help="clean photographs the synthetic noise is put on")
+    parser.add_argument("--paired", default=str(DATASETS / "real" / "PolyU-dev"), help="real pairs, reported beside")
+    parser.add_argument("--patches", type=int, default=300, help="crops per synthetic noise model")
+    parser.add_argument("--size", type=int, default=128, help="crop size (pixels)")
+    parser.add_argument("--update-docs", action="store_true", help="write the table into docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    started = time.time()
+    results = {}
+    if Path(args.paired).is_dir():
+        results[f"real: {Path(args.paired).name} (reported, never fitted)"] = summary(real_rows(Path(args.paired)))
+    for name, make in MODELS.items():
+        results[name] = summary(synthetic_rows(make(), args.train, args.patches, args.size))
+    text = table(results)
+    print(text)
+    if args.update_docs:
+        update_section("noise-statistics", f"""
+Median (10th-90th percentile) over the real images, or over {args.patches} random {args.size}x{args.size} crops
+of {', '.join(Path(f).name for f in args.train)} per synthetic model (seeded).
+Command: `python benchmarks/noise_statistics.py --update-docs`, {today()}, {machine()}; {time.time() - started:.0f} s.
+
+{text}
+""")
+
+
+if __name__ == "__main__":
+    main()
