@@ -5,8 +5,11 @@ ignored paths it carries) and at most 64 MiB of it; ``../shared`` does not trave
 
 - ``.gpu/data.tar``: the colour training photographs, ``BSD432/`` as their original JPEG bytes and
   ``photos/`` re-encoded as JPEG at quality 95 without chroma subsampling (their PNGs would not fit;
-  the re-encoding error, a PSNR of about 47 dB, is far below the lightest noise trained on), and,
-  with ``--train400``, ``Train400/`` as lossless WebP. The gray network trains on BSD432 read as gray
+  the re-encoding error, a PSNR of about 47 dB, is far below the lightest noise trained on),
+  with ``--debian FOLDER`` Debian's photographs the same way (``benchmarks/debian_photos.py``: 51 images,
+  9.6 MiB, which takes a call over the limit today: 70.4 MiB; at quality 90 everything would fit, but
+  the re-encoding error, as low as 34 dB on some images, is then noise of its own), and, with
+  ``--train400``, ``Train400/`` as lossless WebP. The gray network trains on BSD432 read as gray
   (what DnCNN-B and DRUNet trained on; Train400 is 400 gray crops of the same BSDS photographs);
 - ``.gpu/wheels/``: the wheels the device image lacks (Keras and its two small dependencies, pypng),
   for its Python 3.12, fetched with ``pip download`` (nothing is fetched on the device).
@@ -76,17 +79,18 @@ def encoded(path: Path, fmt: str, **options) -> bytes:
     return buffer.getvalue()
 
 
-def pack_data(data: Path, out: Path, train400: bool) -> dict[str, int]:
+def pack_data(data: Path, out: Path, train400: bool, debian: Path | None = None) -> dict[str, int]:
     """Write ``out/data.tar``; returns the images per folder."""
     counts = {}
     with tarfile.open(out / "data.tar", "w") as tar:
         for path in sorted((data / "train" / "BSD432").glob("*.jpg")):
             add_bytes(tar, f"BSD432/{path.name}", path.read_bytes())
             counts["BSD432"] = counts.get("BSD432", 0) + 1
-        for path in sorted((data / "train" / "photos").glob("*.png")):
-            jpeg = encoded(path, "JPEG", quality=PHOTO_QUALITY, subsampling=0)
-            add_bytes(tar, f"photos/{path.stem}.jpg", jpeg)
-            counts["photos"] = counts.get("photos", 0) + 1
+        for folder in [data / "train" / "photos"] + ([debian] if debian else []):
+            for path in sorted(folder.glob("*.png")):
+                jpeg = encoded(path, "JPEG", quality=PHOTO_QUALITY, subsampling=0)
+                add_bytes(tar, f"{folder.name}/{path.stem}.jpg", jpeg)
+                counts[folder.name] = counts.get(folder.name, 0) + 1
         if train400:
             for path in sorted((data / "train" / "Train400").glob("*.png")):
                 add_bytes(tar, f"Train400/{path.stem}.webp", encoded(path, "WEBP", lossless=True))
@@ -111,10 +115,11 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=str(DATASETS), help="the datasets folder (holds train/)")
     parser.add_argument("--out", default=str(ROOT / ".gpu"))
     parser.add_argument("--train400", action="store_true", help="also pack Train400 (7.8 MB)")
+    parser.add_argument("--debian", help="also pack this folder of Debian's photographs (benchmarks/debian_photos.py)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    counts = pack_data(Path(args.data), out, args.train400)
+    counts = pack_data(Path(args.data), out, args.train400, args.debian and Path(args.debian))
     download_wheels(out)
     size = travel_size(out)
     print(f"packed {counts} into {out}/data.tar ({(out / 'data.tar').stat().st_size / 2**20:.1f} MiB); wheels: "

@@ -3,8 +3,8 @@
 #
 #   benchmarks/train_flagship_gpu.sh DATA_DIR SECONDS RUNS_DIR
 #
-# DATA_DIR holds BSD432/ and photos/ (benchmarks/gpu_pack.py packs them), and may hold color-small/ and
-# Train400/. The colour U-Net trains on BSD432 + photos (+ color-small); the gray one on BSD432 read as
+# DATA_DIR holds BSD432/ and photos/ (benchmarks/gpu_pack.py packs them), and may hold debian-photos/, color-small/ and
+# Train400/. The colour U-Net trains on BSD432 + photos (+ debian-photos, color-small); the gray one on BSD432 read as
 # gray (+ Train400): the data of issue 18. Each holds out the last 5% of every folder for validation
 # (never a test set). Both runs start from the shipped weights (`--init-from unet`) and share the GPU
 # (JAX backend, mixed bfloat16, batch 32 of 128x128). A short probe with both runs on the GPU measures
@@ -25,7 +25,7 @@ common=(--model unet --model-config preset=base --sigma 0 75 --val-sigmas 10 25 
         --lr "${LR:-1.5e-4}" --data-threads 6 --verbose 2)
 present() { for d in "$@"; do if [ -d "$data/$d" ]; then echo "$data/$d"; fi; done; }
 mapfile -t gray_dirs < <(present BSD432 Train400)
-mapfile -t color_dirs < <(present BSD432 photos color-small)
+mapfile -t color_dirs < <(present BSD432 photos debian-photos color-small)
 gray=(--train "${gray_dirs[@]}" --val-fraction 0.05)
 color=(--color --train "${color_dirs[@]}" --val-fraction 0.05)
 mkdir -p "$runs"
