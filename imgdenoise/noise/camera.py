@@ -76,8 +76,9 @@ def random_camera(rng: np.random.Generator, shot_range=SHOT_RANGE) -> Camera:
     chroma_blur = rng.uniform(1.0, 4.0) if rng.random() < CHROMA_NR_PROBABILITY else 0.0
     sharpen = rng.uniform(*SHARPEN_RANGE) if rng.random() < SHARPEN_PROBABILITY else 0.0
     sharpen_radius = rng.uniform(0.7, 1.5)
-    luma_nr = rng.random() < LUMA_NR_PROBABILITY
-    luma_blur, luma_strength = (rng.uniform(*LUMA_BLUR_RANGE), rng.uniform(*LUMA_STRENGTH_RANGE)) if luma_nr else (0.0, 0.0)
+    luma_blur, luma_strength = 0.0, 0.0
+    if rng.random() < LUMA_NR_PROBABILITY:
+        luma_blur, luma_strength = rng.uniform(*LUMA_BLUR_RANGE), rng.uniform(*LUMA_STRENGTH_RANGE)
     return Camera(rgb_to_cam.astype(np.float32), gains.astype(np.float32), shot, read, chroma_blur=chroma_blur,
                   luma_blur=luma_blur, luma_strength=luma_strength, sharpen=sharpen, sharpen_radius=sharpen_radius)
 
