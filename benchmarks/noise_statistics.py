@@ -35,7 +35,8 @@ from imgdenoise.io import read_image, to_channels  # noqa: E402
 from imgdenoise.noise import CameraNoise, camera_jpeg_noise, expected_clean, realistic_noise  # noqa: E402
 
 MODELS = {"camera pipeline alone (CameraNoise)": CameraNoise,
-          "camera + camera JPEG 75-98 (camera_jpeg_noise)": camera_jpeg_noise,
+          "camera + camera JPEG 90-98 (camera_jpeg_noise)": camera_jpeg_noise,
+          "camera + JPEG 75-98": lambda: camera_jpeg_noise(quality=(75, 98)),
           "the real-photo mix (realistic_noise)": realistic_noise}
 
 

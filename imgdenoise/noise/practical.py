@@ -109,9 +109,10 @@ def realistic_noise(sigma=(1.0, 25.0), jpeg_probability: float = 0.75) -> Compos
     return Compose((noises, jpeg))
 
 
-def camera_jpeg_noise(jpeg_probability: float = 0.9) -> Compose:
+def camera_jpeg_noise(jpeg_probability: float = 0.9, quality=(90, 98)) -> Compose:
     """Camera noise alone (:class:`~imgdenoise.noise.camera.CameraNoise`), then, with ``jpeg_probability``,
-    JPEG at the qualities cameras write (75-98): the noise of a camera's own JPEG, without the white
-    Gaussian parts of :func:`realistic_noise`."""
-    jpeg = RandomMix((JpegCompression((75, 98)),), (jpeg_probability,), at_least_one=False)
+    JPEG at ``quality`` (default: what cameras write in their fine modes): the noise of a camera's own
+    JPEG, without the white Gaussian parts of :func:`realistic_noise`. Stronger JPEG whitens the residual
+    (the compression error of the picture's texture joins it; docs/benchmarks.md, synthetic noise)."""
+    jpeg = RandomMix((JpegCompression(quality),), (jpeg_probability,), at_least_one=False)
     return Compose((CameraNoise(), jpeg))

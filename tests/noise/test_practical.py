@@ -7,7 +7,9 @@ from imgdenoise.noise import (
     GaussianNoise,
     JpegCompression,
     RandomMix,
+    CameraNoise,
     SpatiallyCorrelatedNoise,
+    camera_jpeg_noise,
     realistic_noise,
     residual_level,
     training_noise,
@@ -51,6 +53,14 @@ def test_jpeg_compression_is_applied(rgb_image):
     assert levels[0] > 1.0
     with pytest.raises(ValueError, match="JPEG quality"):
         JpegCompression((0, 50))(rgb_image[None], np.random.default_rng(0))
+
+
+def test_camera_jpeg_noise_is_camera_noise_then_a_camera_quality_jpeg(rgb_image):
+    camera, _ = CameraNoise()(rgb_image[None], np.random.default_rng(4))
+    plain, _ = camera_jpeg_noise(jpeg_probability=0.0)(rgb_image[None], np.random.default_rng(4))
+    np.testing.assert_array_equal(plain, camera)  # no JPEG drawn: the camera noise alone
+    jpeg, _ = camera_jpeg_noise(jpeg_probability=1.0, quality=(95, 95))(rgb_image[None], np.random.default_rng(4))
+    np.testing.assert_array_equal(jpeg[0], jpeg_roundtrip(camera[0], 95))
 
 
 def test_compose_applies_in_order_and_measures_the_total_level():
