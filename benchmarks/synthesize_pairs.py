@@ -85,7 +85,7 @@ def main(argv=None) -> int:
                         help="share of each folder's images (the last ones) kept for validation")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--noise", choices=sorted(NOISES), default="realistic",
-                        help="realistic: imgdenoise.noise.realistic_noise; camera: camera noise + camera-quality JPEG (camera_jpeg_noise)")
+                        help="realistic: imgdenoise.noise.realistic_noise; camera: camera_jpeg_noise")
     args = parser.parse_args(argv)
     for split in ("train", "val"):
         for sub in ("noisy", "clean"):
