@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 
 from imgdenoise.noise import (
+    CameraNoise,
     Compose,
     CrossChannelNoise,
     GaussianNoise,
     JpegCompression,
     RandomMix,
-    CameraNoise,
     SpatiallyCorrelatedNoise,
     camera_jpeg_noise,
     realistic_noise,
