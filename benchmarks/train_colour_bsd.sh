@@ -20,5 +20,5 @@ if [ -d data/debian-photos ]; then EXTRA=(data/debian-photos); fi
 exec "$IMGDENOISE" train --model unet --model-config preset=base --color --init-from "$INIT" \
   --train "$DATA/train/BSD432" "$DATA/train/photos" "$DATA/train/color-small" "${EXTRA[@]}" \
   --val-fraction 0.05 --sigma 0 50 --val-sigmas 15 25 50 --loss l1 --patch-size 96 --batch-size 8 \
-  --epochs "${EPOCHS:-40}" --steps 500 --lr "${LR:-1e-4}" --schedule cosine --ema 0.999 --precision mixed_bfloat16 --seed 3 \
+  --epochs "${EPOCHS:-40}" --steps 500 --lr "${LR:-1e-4}" --schedule cosine --ema 0.999 --precision auto --seed 3 \
   --out "$RUN" --verbose 2
