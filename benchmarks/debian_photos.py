@@ -75,8 +75,6 @@ def fetch_packages(packages, workdir: Path) -> Path:
 
 def edje_image(edj: Path, workdir: Path) -> Path:
     """The largest image in the Edje file ``edj``, unpacked by ``edje_decc`` into ``workdir``."""
-    if shutil.which("edje_decc") is None:
-        sys.exit(f"{edj.name}: edje_decc not found; install the Debian package libedje-bin")
     subprocess.run(["edje_decc", str(edj.resolve())], cwd=workdir, check=True, stdout=subprocess.DEVNULL)
     images = [p for p in (workdir / edj.stem).glob("*") if p.suffix.lower() in (".png", ".jpg")]
     if not images:
@@ -127,6 +125,8 @@ def main(argv=None):
     parser.add_argument("--test-sets", default=str(DATASETS / "test"), help="folder of the benchmark sets")
     args = parser.parse_args(argv)
     out = Path(args.out)
+    if shutil.which("edje_decc") is None:  # checked before downloading half a gigabyte
+        sys.exit("edje_decc not found (it unpacks Enlightenment's .edj backgrounds): apt-get install libedje-bin")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         root = fetch_packages(sorted(PHOTOS), Path(tmp))

@@ -30,11 +30,13 @@ from imgdenoise.noise.base import log_uniform, per_image
 SHOT_RANGE = (1e-4, 0.012)
 READ_SLOPE, READ_INTERCEPT, READ_SCATTER = 2.18, 1.20, 0.26
 GAMMA = 2.2
-CHROMA_NR_PROBABILITY = 0.7  # share of cameras that smooth chroma noise (most do, in JPEG mode)
-LUMA_NR_PROBABILITY = 0.7  # share that also smooth luminance noise (most do at high ISO, more gently)
+# In-camera processing: the share of cameras that apply each step, and the ranges its settings are drawn from.
+CHROMA_NR_PROBABILITY = 0.7  # chroma noise reduction (most cameras do, in JPEG mode)
+CHROMA_BLUR_RANGE = (1.0, 4.0)
+LUMA_NR_PROBABILITY = 0.7  # luminance noise reduction (most do at high ISO, more gently)
 LUMA_BLUR_RANGE, LUMA_STRENGTH_RANGE = (0.5, 1.5), (0.5, 1.0)
 SHARPEN_PROBABILITY = 0.5
-SHARPEN_RANGE = (0.2, 1.0)
+SHARPEN_RANGE, SHARPEN_RADIUS_RANGE = (0.2, 1.0), (0.7, 1.5)
 
 _KERNEL_RB = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], np.float32) / 4.0
 _KERNEL_G = np.array([[0, 1, 0], [1, 4, 1], [0, 1, 0]], np.float32) / 4.0
@@ -73,9 +75,9 @@ def random_camera(rng: np.random.Generator, shot_range=SHOT_RANGE) -> Camera:
     gains = np.array([rng.uniform(1.9, 2.4), 1.0, rng.uniform(1.5, 1.9)]) * brightness
     shot = log_uniform(rng, *shot_range)
     read = float(np.exp(READ_SLOPE * np.log(shot) + READ_INTERCEPT + rng.normal(0.0, READ_SCATTER)))
-    chroma_blur = rng.uniform(1.0, 4.0) if rng.random() < CHROMA_NR_PROBABILITY else 0.0
+    chroma_blur = rng.uniform(*CHROMA_BLUR_RANGE) if rng.random() < CHROMA_NR_PROBABILITY else 0.0
     sharpen = rng.uniform(*SHARPEN_RANGE) if rng.random() < SHARPEN_PROBABILITY else 0.0
-    sharpen_radius = rng.uniform(0.7, 1.5)
+    sharpen_radius = rng.uniform(*SHARPEN_RADIUS_RANGE)
     luma_blur, luma_strength = 0.0, 0.0
     if rng.random() < LUMA_NR_PROBABILITY:
         luma_blur, luma_strength = rng.uniform(*LUMA_BLUR_RANGE), rng.uniform(*LUMA_STRENGTH_RANGE)
