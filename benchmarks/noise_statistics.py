@@ -8,7 +8,10 @@ real noisy/clean pairs (PolyU-dev: reported beside, never fitted), this measures
 - the correlation of its luminance (channel mean) with itself one and two pixels away (horizontal and
   vertical averaged): white noise 0, camera noise spread by demosaicing and noise reduction more;
 - the share of its variance that is colour (deviation from the channel mean): about 2/3 for noise
-  independent across channels, less where the camera smooths chroma noise.
+  independent across channels, less where the camera smooths chroma noise;
+- how much of its luminance and of its colour (red minus blue) survives averaging over 8x8 blocks: the
+  share of variance at coarse scales, 1/64 = 0.016 for white noise; colour blotches (chroma noise
+  smoothed by the camera, JPEG's chroma subsampling) keep much more.
 
 Real pairs' clean images are means of hundreds of shots, so their residual is the noise alone; a
 synthetic pair's residual is taken against the expectation of the noisy image
@@ -49,11 +52,20 @@ def lag_correlation(residual: np.ndarray, lag: int) -> float:
     return float(sum((a * b).sum() for a, b in pairs) / sum(np.sqrt((a * a).sum() * (b * b).sum()) for a, b in pairs))
 
 
+def coarse_share(plane: np.ndarray, block: int = 8) -> float:
+    """Share of the variance of ``plane`` (H, W) left after averaging over ``block`` x ``block`` blocks
+    (1 / block**2 for white noise)."""
+    h, w = plane.shape[0] // block * block, plane.shape[1] // block * block
+    means = plane[:h, :w].reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+    return float(means.var() / max(plane[:h, :w].var(), 1e-12))
+
+
 def statistics(residual: np.ndarray) -> dict:
     """The statistics of one residual (H, W, 3), 0-255 scale."""
     chroma = residual - residual.mean(axis=-1, keepdims=True)
     return {"std": float(residual.std()), "lag1": lag_correlation(residual, 1), "lag2": lag_correlation(residual, 2),
-            "colour": float((chroma ** 2).mean() / max(residual.var(), 1e-12))}
+            "colour": float((chroma ** 2).mean() / max(residual.var(), 1e-12)),
+            "luma8": coarse_share(residual.mean(axis=-1)), "colour8": coarse_share(residual[..., 0] - residual[..., 2])}
 
 
 def summary(rows: list[dict]) -> dict:
@@ -85,10 +97,14 @@ def synthetic_rows(noise, folders, patches: int, size: int, seed: int = 0) -> li
     return rows
 
 
+STATISTICS = ("std", "lag1", "lag2", "colour", "luma8", "colour8")  # the table's columns, in order
+
+
 def table(results: dict) -> str:
-    lines = ["| noise | std (0-255) | lag-1 correlation | lag-2 correlation | colour share |", "|---|---|---|---|---|"]
+    lines = ["| noise | std (0-255) | lag-1 correlation | lag-2 correlation | colour share "
+             "| luminance left at 8x8 | colour left at 8x8 |", "|---|---|---|---|---|---|---|"]
     for name, s in results.items():
-        cells = [f"{s[k][1]:.2f} ({s[k][0]:.2f}-{s[k][2]:.2f})" for k in ("std", "lag1", "lag2", "colour")]
+        cells = [f"{s[k][1]:.2f} ({s[k][0]:.2f}-{s[k][2]:.2f})" for k in STATISTICS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -42,7 +42,7 @@ from imgdenoise.losses import get_loss
 from imgdenoise.metrics import psnr_metric
 from imgdenoise.models import build_model, get_spec
 from imgdenoise.noise import training_noise
-from imgdenoise.runtimes import installed
+from imgdenoise.runtimes import cpu_has_bfloat16, installed
 
 
 @dataclasses.dataclass
@@ -81,14 +81,6 @@ class TrainConfig:
     out: str = "runs/run"
 
 
-def _cpu_has_fast_bfloat16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 SCHEDULES = ("cosine", "step", "constant")
 
@@ -96,7 +88,7 @@ SCHEDULES = ("cosine", "step", "constant")
 def resolve_precision(precision: str) -> str:
     """``auto`` -> ``mixed_bfloat16`` on CPUs with bfloat16 units (AMX/AVX512-BF16), else ``float32``."""
     if precision == "auto":
-        return "mixed_bfloat16" if keras.backend.backend() == "tensorflow" and _cpu_has_fast_bfloat16() else "float32"
+        return "mixed_bfloat16" if keras.backend.backend() == "tensorflow" and cpu_has_bfloat16() else "float32"
     if precision not in PRECISIONS[1:]:
         raise ValueError(f"unknown precision {precision!r}; available: {', '.join(PRECISIONS)}")
     return precision

@@ -71,6 +71,20 @@ def test_unet_presets_and_errors():
         build_model("unt")
 
 
+def test_unet_takes_one_block_count_per_scale():
+    def blocks(model, stage):
+        return sum(1 for layer in model.layers if layer.name.startswith(stage) and layer.name.endswith("_add"))
+
+    model = build_model("unet", widths=[8, 16, 32], blocks=[1, 2, 3])
+    assert (blocks(model, "enc0"), blocks(model, "enc1"), blocks(model, "bottleneck")) == (1, 2, 3)
+    assert (blocks(model, "dec0"), blocks(model, "dec1")) == (1, 2)
+    same = build_model("unet", widths=[8, 16, 32], blocks=2)
+    assert same.count_params() == build_model("unet", widths=[8, 16, 32], blocks=[2, 2, 2]).count_params()
+    for wrong in ([1, 2], [1, 0, 1]):
+        with pytest.raises(ValueError, match="one per scale \\(3\\)"):
+            build_model("unet", widths=[8, 16, 32], blocks=wrong)
+
+
 def test_dncnn_has_the_published_size():
     assert build_model("dncnn").count_params() == 558_016 - 64 * 2 * 15 + 64 * 2 * 15  # 17 layers, 64 channels
     assert len([layer for layer in build_model("dncnn").layers if isinstance(layer, keras.layers.Conv2D)]) == 17

@@ -34,6 +34,15 @@ def test_auto_takes_the_fastest_validated_runtime_the_machine_has(monkeypatch, o
     assert runtimes.resolve_runtime("bf16", onnx_shipped) == "bf16"
 
 
+def test_bfloat16_units_are_read_from_the_cpu_flags():
+    from imgdenoise.runtimes import has_bfloat16_flags
+
+    assert has_bfloat16_flags("flags\t\t: fpu sse2 avx512f avx512_bf16 avx512_vnni\n")
+    assert has_bfloat16_flags("flags : fpu amx_bf16 amx_tile\n")
+    assert not has_bfloat16_flags("flags\t\t: fpu sse2 avx512f avx512_vnni\n")
+    assert not has_bfloat16_flags("")
+
+
 def test_openvino_runs_the_shipped_onnx_like_the_float32_reference():
     pytest.importorskip("openvino")
     image = np.random.default_rng(0).random((45, 61, 3)).astype(np.float32)

@@ -22,6 +22,17 @@ def _rows(run):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.parametrize("bfloat16, expected", [(True, "mixed_bfloat16"), (False, "float32")])
+def test_auto_precision_trains_in_bfloat16_only_where_the_cpu_has_its_units(monkeypatch, bfloat16, expected):
+    import imgdenoise.train as training
+
+    monkeypatch.setattr(training, "cpu_has_bfloat16", lambda: bfloat16)
+    assert training.resolve_precision("auto") == (expected if keras.backend.backend() == "tensorflow" else "float32")
+    assert training.resolve_precision("mixed_float16") == "mixed_float16"
+    with pytest.raises(ValueError, match="unknown precision 'half'"):
+        training.resolve_precision("half")
+
+
 def test_training_lowers_the_loss_and_writes_the_run_folder(image_folder, tmp_path):
     run = train(_config(image_folder, tmp_path / "run", epochs=3), verbose=0)
     rows = _rows(run)
