@@ -11,6 +11,7 @@ import importlib.util
 
 import numpy as np
 
+from imgdenoise.cards import ModelCard
 from imgdenoise.inference import Resolved
 from imgdenoise.noise import estimate_sigma
 
@@ -58,7 +59,8 @@ LIBRARY = {"bm3d": "bm3d", "nlm": "skimage", "tv": "skimage", "wavelet": "skimag
 
 
 class ClassicalDenoiser:
-    """A classical method with the :class:`imgdenoise.inference.Denoiser` contract."""
+    """A classical method with the :class:`imgdenoise.inference.Denoiser` contract. Its ``card`` names the
+    method (``card.name``) and, in ``extra``, the library behind it; gray images are taken as well as colour."""
 
     noise_conditional = True
 
@@ -69,7 +71,8 @@ class ClassicalDenoiser:
         if library and importlib.util.find_spec(library) is None:  # said once, at load, not once per image
             raise ModuleNotFoundError(f"{name} needs {library}, which is not installed", name=library)
         self.name = name
-        self.card = {"architecture": {"name": name}, "classical": True}
+        self.card = ModelCard({"name": name}, channels=3, noise_conditional=True,
+                              extra={"classical": True, "library": library or "none"})
 
     def for_sigma(self, sigma) -> "ClassicalDenoiser":
         return self

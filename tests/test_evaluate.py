@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from imgdenoise.classical import METHODS, ClassicalDenoiser
+from imgdenoise.classical import ClassicalDenoiser
 from imgdenoise.evaluate import evaluate, format_table, method_labels
 from imgdenoise.metrics import psnr
 from imgdenoise.noise import add_protocol_noise
@@ -20,23 +20,6 @@ def test_evaluate_records_and_identical_inputs(image_folder):
     assert record["per_image"][0]["psnr"] == pytest.approx(psnr(clean, add_protocol_noise(clean, 15)))
     assert noisy[0]["psnr"] > noisy[1]["psnr"]
     assert "| noisy | images | 15 |" in format_table(noisy)
-
-
-@pytest.mark.parametrize("method", ["bm3d", "nlm", "tv", "wavelet"])
-def test_classical_methods_denoise(method, image_folder):
-    better = evaluate(ClassicalDenoiser(method), image_folder, [25], progress=False)[0]
-    baseline = evaluate(ClassicalDenoiser("noisy"), image_folder, [25], progress=False)[0]
-    assert better["psnr"] > baseline["psnr"] + 2
-
-
-def test_classical_methods_keep_shape(rgb_image):
-    for method in METHODS:
-        assert ClassicalDenoiser(method).denoise(rgb_image, 20).shape == rgb_image.shape
-
-
-def test_unknown_method():
-    with pytest.raises(ValueError, match="unknown method 'bm4d'; available: bm3d"):
-        ClassicalDenoiser("bm4d")
 
 
 def test_blind_evaluation_estimates_sigma(image_folder):
