@@ -14,11 +14,13 @@ images (as the trainer holds them out of clean folders) going to a separate vali
 The clean image of each pair is the expectation of its noisy image
 (:func:`imgdenoise.noise.expected_clean`), as in real-noise datasets (PolyU, SIDD: the mean of
 hundreds of shots): the bias the camera pipeline gives the noise (clipping, the tone curve) belongs
-to the picture, and a network trained to remove it shifts real photographs' colours.
+to the picture, and a network trained to remove it shifts real photographs' colours. Camera noise
+(``--noise camera``, :func:`imgdenoise.noise.camera_jpeg_pair`) also puts the clean image through the
+noisy image's JPEG, as the mean of a camera's JPEGs holds their chroma subsampling and quantisation.
 
 Whole images, not patches: the network is told the noise level its blind estimator reads on the
-whole noisy image, as it will be at inference. Files already written are kept (resumable); a
-missing clean file is made again from its noisy file.
+whole noisy image, as it will be at inference. Pairs already written are kept (resumable); a pair
+with a file missing is made again from its seed.
 
 Usage: python benchmarks/synthesize_pairs.py --out data/realistic-pairs [--draws 3] [--workers 2]
          [--train ../shared/datasets/train/BSD432 ...]
@@ -39,9 +41,17 @@ from report import DATASETS  # noqa: E402
 
 from imgdenoise.data import list_images  # noqa: E402
 from imgdenoise.io import read_image, to_channels, write_image  # noqa: E402
-from imgdenoise.noise import camera_jpeg_noise, expected_clean, realistic_noise  # noqa: E402
+from imgdenoise.noise import camera_jpeg_pair, expected_clean, realistic_noise  # noqa: E402
 
-NOISES = {"realistic": realistic_noise, "camera": camera_jpeg_noise}
+
+def realistic_pair(clean: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(noisy as 8-bit values, its expected clean image) for :func:`realistic_noise`."""
+    noisy, _ = realistic_noise()(clean[None], rng)
+    noisy = np.round(np.clip(noisy[0], 0.0, 1.0) * 255.0) / 255.0
+    return noisy, expected_clean(clean, noisy)
+
+
+PAIRS = {"realistic": realistic_pair, "camera": camera_jpeg_pair}
 
 FOLDERS = ("train/BSD432", "train/photos", "train/color-small")
 
@@ -64,14 +74,9 @@ def jobs(folders, out: Path, draws: int, val_fraction: float) -> list[tuple]:
 def synthesize(job) -> str:
     """Write one noisy draw of one clean image (8-bit, as a camera writes it), and its clean target."""
     path, noisy_path, clean_path, seed, noise = job
-    clean = to_channels(read_image(path).pixels, 3)
-    if noisy_path.exists():
-        noisy = read_image(noisy_path).pixels
-    else:
-        noisy, _ = NOISES[noise]()(clean[None], np.random.default_rng(seed))
-        noisy = np.round(np.clip(noisy[0], 0.0, 1.0) * 255.0) / 255.0
-        write_image(noisy_path, noisy)
-    write_image(clean_path, expected_clean(clean, noisy), overwrite=True)
+    noisy, target = PAIRS[noise](to_channels(read_image(path).pixels, 3), np.random.default_rng(seed))
+    write_image(noisy_path, noisy, overwrite=True)
+    write_image(clean_path, target, overwrite=True)
     return noisy_path.name
 
 
@@ -84,8 +89,8 @@ def main(argv=None) -> int:
     parser.add_argument("--val-fraction", type=float, default=0.05,
                         help="share of each folder's images (the last ones) kept for validation")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--noise", choices=sorted(NOISES), default="realistic",
-                        help="realistic: imgdenoise.noise.realistic_noise; camera: camera_jpeg_noise")
+    parser.add_argument("--noise", choices=sorted(PAIRS), default="realistic",
+                        help="realistic: imgdenoise.noise.realistic_noise; camera: camera_jpeg_pair")
     args = parser.parse_args(argv)
     for split in ("train", "val"):
         for sub in ("noisy", "clean"):

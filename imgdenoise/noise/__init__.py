@@ -27,6 +27,7 @@ from imgdenoise.noise.practical import (
     JpegCompression,
     SpatiallyCorrelatedNoise,
     camera_jpeg_noise,
+    camera_jpeg_pair,
     realistic_noise,
 )
 
@@ -47,6 +48,7 @@ def training_noise(name: str, sigma=(0.0, 75.0)) -> NoiseModel:
 __all__ = [
     "Camera", "CameraNoise", "Compose", "CrossChannelNoise", "GaussianNoise", "JpegCompression", "NoiseModel",
     "PoissonGaussianNoise", "PoissonNoise", "RandomMix", "SpatiallyCorrelatedNoise", "TRAINING_NOISES",
-    "add_poisson_gaussian_noise", "add_protocol_noise", "camera_jpeg_noise", "camera_pipeline", "estimate_sigma",
-    "expected_clean", "protocol_noise", "random_camera", "realistic_noise", "residual_level", "training_noise",
+    "add_poisson_gaussian_noise", "add_protocol_noise", "camera_jpeg_noise", "camera_jpeg_pair", "camera_pipeline",
+    "estimate_sigma", "expected_clean", "protocol_noise", "random_camera", "realistic_noise", "residual_level",
+    "training_noise",
 ]

@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-from imgdenoise.noise.base import Compose, RandomMix, log_uniform, per_image
+from imgdenoise.noise.base import Compose, RandomMix, expected_clean, log_uniform, per_image
 from imgdenoise.noise.camera import CameraNoise
 from imgdenoise.noise.gaussian import GaussianNoise
 
@@ -109,10 +109,32 @@ def realistic_noise(sigma=(1.0, 25.0), jpeg_probability: float = 0.75) -> Compos
     return Compose((noises, jpeg))
 
 
-def camera_jpeg_noise(jpeg_probability: float = 0.9, quality=(90, 98)) -> Compose:
+CAMERA_JPEG_PROBABILITY, CAMERA_JPEG_QUALITY = 0.9, (90, 98)  # what cameras write in their fine modes
+
+
+def camera_jpeg_noise(jpeg_probability: float = CAMERA_JPEG_PROBABILITY, quality=CAMERA_JPEG_QUALITY) -> Compose:
     """Camera noise alone (:class:`~imgdenoise.noise.camera.CameraNoise`), then, with ``jpeg_probability``,
     JPEG at ``quality`` (default: what cameras write in their fine modes): the noise of a camera's own
     JPEG, without the white Gaussian parts of :func:`realistic_noise`. Stronger JPEG whitens the residual
     (the compression error of the picture's texture joins it; docs/benchmarks.md, synthetic noise)."""
     jpeg = RandomMix((JpegCompression(quality),), (jpeg_probability,), at_least_one=False)
     return Compose((CameraNoise(), jpeg))
+
+
+def camera_jpeg_pair(clean: np.ndarray, rng: np.random.Generator, jpeg_probability: float = CAMERA_JPEG_PROBABILITY,
+                     quality=CAMERA_JPEG_QUALITY) -> tuple[np.ndarray, np.ndarray]:
+    """One training pair made as real-noise datasets make theirs: ``(noisy, target)``, (H, W, 3) float32 in [0, 1].
+
+    ``noisy``: a camera's 8-bit output of ``clean`` (H, W, 3): camera noise
+    (:class:`~imgdenoise.noise.camera.CameraNoise`), then, with ``jpeg_probability``, JPEG at a quality drawn
+    from ``quality``. ``target``: the expectation of ``noisy``, as PolyU's and SIDD's clean images are the mean
+    of many shots: ``clean`` through the same JPEG (its chroma subsampling and quantisation belong to the
+    picture, not to the noise), plus the bias the camera gives the noise (:func:`expected_clean`).
+    """
+    noisy, _ = CameraNoise()(clean[None], rng)
+    reference, noisy = clean, np.clip(noisy[0], 0.0, 1.0)
+    if rng.random() < jpeg_probability:
+        q = int(rng.integers(quality[0], quality[1] + 1))
+        reference, noisy = jpeg_roundtrip(clean, q), jpeg_roundtrip(noisy, q)
+    noisy = (np.round(noisy * 255.0) / 255.0).astype(np.float32)
+    return noisy, expected_clean(reference, noisy)

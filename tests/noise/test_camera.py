@@ -96,6 +96,8 @@ def test_in_camera_processing_smooths_chroma_and_luminance_and_sharpening_whiten
     assert 0.1 < _luminance_correlation(partial, 1) < _luminance_correlation(luma_nr, 1)
     sharpened = in_camera_processing(luma_nr, _processing(sharpen=1.0, sharpen_radius=1.0))
     assert _luminance_correlation(sharpened, 1) < _luminance_correlation(luma_nr, 1) - 0.05
+    np.testing.assert_allclose(sharpened - sharpened.mean(-1, keepdims=True),
+                               luma_nr - luma_nr.mean(-1, keepdims=True), atol=1e-5)  # sharpens luminance only
     np.testing.assert_array_equal(in_camera_processing(white, _processing()), white)  # no step: unchanged
 
 

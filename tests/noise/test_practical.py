@@ -10,6 +10,8 @@ from imgdenoise.noise import (
     RandomMix,
     SpatiallyCorrelatedNoise,
     camera_jpeg_noise,
+    camera_jpeg_pair,
+    expected_clean,
     realistic_noise,
     residual_level,
     training_noise,
@@ -61,6 +63,18 @@ def test_camera_jpeg_noise_is_camera_noise_then_a_camera_quality_jpeg(rgb_image)
     np.testing.assert_array_equal(plain, camera)  # no JPEG drawn: the camera noise alone
     jpeg, _ = camera_jpeg_noise(jpeg_probability=1.0, quality=(95, 95))(rgb_image[None], np.random.default_rng(4))
     np.testing.assert_array_equal(jpeg[0], jpeg_roundtrip(camera[0], 95))
+
+
+def test_a_camera_jpeg_pair_targets_the_clean_picture_through_the_same_jpeg(rgb_image):
+    noisy, target = camera_jpeg_pair(rgb_image, np.random.default_rng(5), jpeg_probability=1.0, quality=(92, 92))
+    camera, _ = CameraNoise()(rgb_image[None], np.random.default_rng(5))
+    np.testing.assert_array_equal(noisy, jpeg_roundtrip(np.clip(camera[0], 0, 1), 92))  # a camera's 8-bit JPEG
+    np.testing.assert_allclose(target, expected_clean(jpeg_roundtrip(rgb_image, 92), noisy), atol=1e-6)
+    # The JPEG of the picture is in the target, not in the residual: closer to the noisy image than the clean is.
+    assert np.abs(noisy - target).mean() < np.abs(noisy - expected_clean(rgb_image, noisy)).mean()
+    plain, plain_target = camera_jpeg_pair(rgb_image, np.random.default_rng(5), jpeg_probability=0.0)
+    np.testing.assert_allclose(plain * 255, np.round(np.clip(camera[0], 0, 1) * 255), atol=1e-3)  # 8-bit
+    np.testing.assert_allclose(plain_target, expected_clean(rgb_image, plain), atol=1e-6)
 
 
 def test_compose_applies_in_order_and_measures_the_total_level():
