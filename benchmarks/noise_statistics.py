@@ -15,7 +15,9 @@ real noisy/clean pairs (PolyU-dev: reported beside, never fitted), this measures
 
 Real pairs' clean images are means of hundreds of shots, so their residual is the noise alone; a
 synthetic pair's residual is taken against the expectation of the noisy image
-(``imgdenoise.noise.expected_clean``), as synthesize_pairs.py does for training.
+(``imgdenoise.noise.expected_clean``), and for the camera JPEG pairs training uses
+(``imgdenoise.noise.camera_jpeg_pair``) against the clean image through the same JPEG, as
+synthesize_pairs.py makes them.
 
 Usage: python benchmarks/noise_statistics.py [--train ../shared/datasets/train/BSD432 ...]
          [--paired ../shared/datasets/real/PolyU-dev] [--patches 300] [--size 128] [--update-docs]
@@ -35,12 +37,29 @@ from report import DATASETS, machine, today, update_section  # noqa: E402
 
 from imgdenoise.data import list_images  # noqa: E402
 from imgdenoise.io import read_image, to_channels  # noqa: E402
-from imgdenoise.noise import CameraNoise, camera_jpeg_noise, expected_clean, realistic_noise  # noqa: E402
+from imgdenoise.noise import (  # noqa: E402
+    CameraNoise,
+    camera_jpeg_noise,
+    camera_jpeg_pair,
+    expected_clean,
+    realistic_noise,
+)
 
-MODELS = {"camera pipeline alone (CameraNoise)": CameraNoise,
-          "camera + camera JPEG 90-98 (camera_jpeg_noise)": camera_jpeg_noise,
-          "camera + JPEG 75-98": lambda: camera_jpeg_noise(quality=(75, 98)),
-          "the real-photo mix (realistic_noise)": realistic_noise}
+
+def against_expectation(model):
+    """A pair maker from noise model ``model``: (noisy, its expected clean image)."""
+    def pair(clean, rng):
+        noisy, _ = model(clean[None], rng)
+        return noisy[0], expected_clean(clean, noisy[0])
+    return pair
+
+
+PAIRS = {"camera pipeline alone (CameraNoise)": against_expectation(CameraNoise()),
+         "camera + camera JPEG 90-98 (camera_jpeg_noise)": against_expectation(camera_jpeg_noise()),
+         "camera + camera JPEG 90-98, target through the same JPEG (camera_jpeg_pair: training pairs)":
+             camera_jpeg_pair,
+         "camera + JPEG 75-98": against_expectation(camera_jpeg_noise(quality=(75, 98))),
+         "the real-photo mix (realistic_noise)": against_expectation(realistic_noise())}
 
 
 def lag_correlation(residual: np.ndarray, lag: int) -> float:
@@ -82,8 +101,9 @@ def real_rows(root: Path) -> list[dict]:
     return [statistics((noisy.astype(np.float64) - clean) * 255.0) for _, noisy, clean in pairs]
 
 
-def synthetic_rows(noise, folders, patches: int, size: int, seed: int = 0) -> list[dict]:
-    """Statistics of ``noise`` on ``patches`` random ``size`` crops of the images in ``folders``."""
+def synthetic_rows(pair, folders, patches: int, size: int, seed: int = 0) -> list[dict]:
+    """Statistics of ``noisy - target`` for ``pair(clean, rng) -> (noisy, target)`` on ``patches`` random
+    ``size`` crops of the images in ``folders``."""
     rng = np.random.default_rng(seed)
     paths = [p for folder in folders for p in list_images(folder)]
     rows = []
@@ -92,8 +112,8 @@ def synthetic_rows(noise, folders, patches: int, size: int, seed: int = 0) -> li
         h, w = image.shape[:2]
         top, left = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
         clean = image[top:top + size, left:left + size]
-        noisy, _ = noise(clean[None], rng)
-        rows.append(statistics((noisy[0].astype(np.float64) - expected_clean(clean, noisy[0])) * 255.0))
+        noisy, target = pair(clean, rng)
+        rows.append(statistics((noisy.astype(np.float64) - target) * 255.0))
     return rows
 
 
@@ -122,8 +142,8 @@ def main(argv=None):
     results = {}
     if Path(args.paired).is_dir():
         results[f"real: {Path(args.paired).name} (reported, never fitted)"] = summary(real_rows(Path(args.paired)))
-    for name, make in MODELS.items():
-        results[name] = summary(synthetic_rows(make(), args.train, args.patches, args.size))
+    for name, pair in PAIRS.items():
+        results[name] = summary(synthetic_rows(pair, args.train, args.patches, args.size))
     text = table(results)
     print(text)
     if args.update_docs:

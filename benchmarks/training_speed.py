@@ -19,8 +19,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, today, update_section  # noqa: E402
 
+from imgdenoise.runtimes import cpu_has_bfloat16  # noqa: E402
+
 CASES = [  # label, architecture, patch, batch
     ("unet base", {"name": "unet", "preset": "base"}, 96, 8),
+    ("unet 24-48-128-256, blocks 2-2-2-4 (benchmarks/unet_shapes.sh)",
+     {"name": "unet", "widths": [24, 48, 128, 256], "blocks": [2, 2, 2, 4]}, 96, 8),
     ("dncnn", {"name": "dncnn"}, 40, 32),
 ]
 
@@ -94,7 +98,8 @@ def main():
 
 Command: `python benchmarks/training_speed.py --steps {args.steps} --update-docs`, {today()}, {machine()}.
 Median seconds per training step (forward + backward + Adam), each precision in its own process.
-Mixed bfloat16 is what `--precision auto` picks on CPUs with AMX or AVX512-BF16 units, as here.
+Mixed bfloat16 is what `--precision auto` picks on CPUs with AMX or AVX512-BF16 units
+({"as here" if cpu_has_bfloat16() else "this CPU has none: auto trains in float32"}).
 
 {text}
 """)
