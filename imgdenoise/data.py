@@ -54,15 +54,20 @@ def load_paired_folders(root, channels: int) -> tuple[list[np.ndarray], list[np.
     return noisy, clean
 
 
-def read_levels(images, level_reader=None) -> list[float]:
-    """``level_reader(image)`` (default :func:`estimate_image_sigma`) of each image, on a thread per core
-    (the estimators spend their time in NumPy, which releases the GIL)."""
+def true_level(noisy: np.ndarray, clean: np.ndarray) -> float:
+    """A pair's noise level: the standard deviation of ``noisy - clean`` (0-255)."""
+    return float(np.std(noisy.astype(np.float64) - clean) * 255.0)
+
+
+def read_levels(noisy_images, clean_images, level_reader=None) -> list[float]:
+    """``level_reader(noisy, clean)`` of each pair (default: :func:`estimate_image_sigma` of the noisy
+    image), on a thread per core (the estimators spend their time in NumPy, which releases the GIL)."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
-    read = level_reader or estimate_image_sigma
+    read = level_reader or (lambda noisy, clean: estimate_image_sigma(noisy))
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        return [float(level) for level in pool.map(read, images)]
+        return [float(level) for level in pool.map(read, noisy_images, clean_images)]
 
 
 class PatchSampler:
@@ -113,11 +118,11 @@ class PatchDataset(keras.utils.PyDataset):
         noise: a noise model from :mod:`imgdenoise.noise`, called on each batch;
             ignored when ``noisy_images`` (paired data) is given.
         noisy_images: optional real noisy counterparts of ``images``. Their sigma input (for
-            noise-conditional models) is the noise level ``level_reader`` reads on each whole noisy
-            image (default :func:`estimate_image_sigma`; the value blind denoising will give the
-            model), not the patch's true noise level (with signal-dependent noise the two differ
-            from patch to patch, and a model trained on the latter is then fed the former).
-        level_reader: ``image (H, W, C) -> level (0-255)`` for ``noisy_images``.
+            noise-conditional models) is one level per whole pair, ``level_reader``'s (default: the
+            :func:`estimate_image_sigma` of the noisy image), not each patch's own (with signal-dependent
+            noise the two differ from patch to patch, and blind use reads whole images).
+        level_reader: ``(noisy, clean) -> level (0-255)`` for each pair: an estimator's reading of the noisy
+            image (what blind denoising will read), or :func:`true_level`.
         noise_conditional: yield ``((noisy, sigma_map), clean)`` instead of ``(noisy, clean)``.
         steps: batches per epoch.
         shard: ``(index, count)``: yield only slice ``index`` of ``count`` of every batch, so that the
@@ -128,7 +133,8 @@ class PatchDataset(keras.utils.PyDataset):
                  steps=1000, noise_conditional=False, seed=0, shard=(0, 1), level_reader=None, **kwargs):
         super().__init__(**kwargs)
         self.sampler = PatchSampler(images, patch_size, partners=noisy_images)
-        self.noisy_sigmas = None if noisy_images is None else read_levels(self.sampler.partners, level_reader)
+        self.noisy_sigmas = (None if noisy_images is None
+                             else read_levels(self.sampler.partners, self.sampler.images, level_reader))
         self.noise = noise or GaussianNoise(25.0)
         self.patch_size, self.batch_size, self.steps = patch_size, batch_size, steps
         self.noise_conditional, self.seed = noise_conditional, seed
@@ -177,7 +183,7 @@ def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=Fa
     ``sigmas`` (0-255) are assigned to the images in turn, so a blind model is
     validated across its range; a ``noise`` model (:mod:`imgdenoise.noise`), when
     given, is drawn instead, seeded. With ``noisy_images``, each is told the level
-    ``level_reader`` reads on it, as in :class:`PatchDataset`. Returns ``(inputs, clean)``
+    ``level_reader`` reads on its pair, as in :class:`PatchDataset`. Returns ``(inputs, clean)``
     for ``model.fit``.
     """
     size = min(crop, *(min(im.shape[:2]) for im in images))
@@ -198,7 +204,7 @@ def validation_set(images, *, sigmas, crop=128, multiple=1, noise_conditional=Fa
         noisy = GaussianNoise.add(clean, sigma, rng)
     else:
         noisy = np.stack([centre(im) for im in noisy_images]).astype(np.float32)
-        sigma = np.array(read_levels(noisy_images, level_reader), np.float32)  # as in PatchDataset
+        sigma = np.array(read_levels(noisy_images, images, level_reader), np.float32)  # as in PatchDataset
     if noise_conditional:
         sigma_map = np.broadcast_to((sigma / 255.0)[:, None, None, None], clean.shape[:3] + (1,))
         return (noisy, np.ascontiguousarray(sigma_map, np.float32)), clean

@@ -35,6 +35,7 @@ from imgdenoise.data import (
     list_images,
     load_images,
     load_paired_folders,
+    true_level,
     validation_set,
 )
 from imgdenoise.files import atomic_target, atomic_write_text
@@ -57,7 +58,8 @@ class TrainConfig:
     channels: int = 1
     sigma: tuple[float, float] = (25.0, 25.0)
     noise: str = "gaussian"  # training noise (imgdenoise.noise.TRAINING_NOISES); sigma bounds its Gaussian parts
-    level_estimator: str | None = None  # paired data: shipped level estimator whose reading the network is told
+    level_estimator: str | None = None  # paired data: the shipped level estimator blind use reads (card)
+    told_level: str = "estimated"  # paired data: what the network is told (TOLD_LEVELS)
     val_sigmas: tuple[float, ...] | None = None
     loss: str | None = None  # default mse; when resuming, None keeps the run's loss, a name switches to it
     patch_size: int = 64
@@ -82,6 +84,9 @@ class TrainConfig:
 
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+# What a network trained on pairs is told of each pair: what its level estimator (or the classical one) reads
+# on the noisy image, or the pair's true level (the standard deviation of noisy - clean).
+TOLD_LEVELS = ("estimated", "true")
 SCHEDULES = ("cosine", "step", "constant")
 
 
@@ -279,6 +284,7 @@ def model_card(config: TrainConfig, architecture: dict) -> dict:
             "learning_rate": config.learning_rate, "schedule": config.schedule, "ema": config.ema,
             "precision": config.precision, "init_from": config.init_from,
             "self_supervised": config.self_supervised,
+            **({"told_level": config.told_level} if config.paired else {}),
         },
         "imgdenoise_version": __version__,
     }
@@ -393,16 +399,27 @@ def _supervised_datasets(config: TrainConfig, noise_conditional: bool, multiple:
     return train_data, val_data
 
 
+def _check_levels(config: TrainConfig):
+    """ValueError unless ``told_level`` is known and the level options are given for paired data only."""
+    if config.told_level not in TOLD_LEVELS:
+        raise ValueError(f"unknown told level {config.told_level!r}; available: {', '.join(TOLD_LEVELS)}")
+    if (config.level_estimator or config.told_level != "estimated") and not config.paired:
+        raise ValueError("--level-estimator and --told-level apply to --paired data (with added noise the true "
+                         "level is told)")
+
+
 def _level_reader(config: TrainConfig):
-    """What paired noisy images are told: the named shipped estimator's reading (the level blind
-    denoising will give the model), or None for the classical estimator."""
+    """What each pair's network input says (``told_level``): its true level, or the named shipped
+    estimator's reading of the noisy image (the level blind denoising will give the model; None: the
+    classical estimator's)."""
+    if config.told_level == "true":
+        return true_level
     if config.level_estimator is None:
         return None
-    if not config.paired:
-        raise ValueError("--level-estimator applies to --paired data (with added noise the true level is told)")
     from imgdenoise.estimator import load_level_estimator
 
-    return load_level_estimator(config.level_estimator).estimate
+    estimate = load_level_estimator(config.level_estimator).estimate
+    return lambda noisy, clean: estimate(noisy)
 
 
 def _self_supervised_datasets(config: TrainConfig, multiple: int):
@@ -520,6 +537,7 @@ def train(config: TrainConfig, *, resume: bool = False, verbose: int = 1) -> Pat
     multiple = spec.multiple_for(architecture)
     if config.patch_size % multiple:
         raise ValueError(f"patch size {config.patch_size} must be a multiple of {multiple} for model {config.model!r}")
+    _check_levels(config)
     spread = parallel.setup(config.distribute, batch_size=config.batch_size, coordinator=config.coordinator,
                             num_processes=config.num_processes, process_id=config.process_id)
     if config.self_supervised and spread.processes > 1:

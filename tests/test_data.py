@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from imgdenoise.data import PatchDataset, list_images, load_images, load_paired_folders, validation_set
+from imgdenoise.data import (
+    PatchDataset,
+    list_images,
+    load_images,
+    load_paired_folders,
+    true_level,
+    validation_set,
+)
 from imgdenoise.io import write_image
 from imgdenoise.noise import GaussianNoise
 
@@ -65,12 +72,21 @@ def test_paired_patches_are_told_what_the_given_level_reader_reads(gray_image):
     noisy = [np.clip(c + 0.05, 0, 1) for c in clean]
     read = {id(noisy[0]): 7.0, id(noisy[1]): 11.0}
     data = PatchDataset(clean, noisy_images=noisy, patch_size=16, batch_size=8, steps=1, noise_conditional=True,
-                        level_reader=lambda image: read[id(image)])
+                        level_reader=lambda n, c: read[id(n)])
     (_, sigma_map), _ = data[0]
     assert set(np.round(sigma_map[:, 0, 0, 0] * 255, 3)) <= {7.0, 11.0}
     (_, val_sigma), _ = validation_set(clean, sigmas=(25,), crop=16, noise_conditional=True, noisy_images=noisy,
-                                       level_reader=lambda image: read[id(image)])
+                                       level_reader=lambda n, c: read[id(n)])
     np.testing.assert_allclose(val_sigma[:, 0, 0, 0] * 255, [7.0, 11.0], rtol=1e-5)
+
+
+def test_a_pairs_true_level_is_the_deviation_of_its_difference(gray_image):
+    rng = np.random.default_rng(0)
+    noisy = gray_image + rng.normal(0, 9 / 255, gray_image.shape).astype(np.float32)
+    assert true_level(noisy, gray_image) == pytest.approx(9.0, rel=0.05)
+    (_, val_sigma), _ = validation_set([gray_image], sigmas=(25,), crop=16, noise_conditional=True,
+                                       noisy_images=[noisy], level_reader=true_level)
+    assert val_sigma[0, 0, 0, 0] * 255 == pytest.approx(true_level(noisy, gray_image), rel=1e-5)
 
 
 def test_validation_set_is_fixed_and_cropped_to_the_multiple(image_folder):

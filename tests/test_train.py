@@ -100,6 +100,31 @@ def test_paired_training(tmp_path, gray_image):
     assert "level_estimator" not in json.loads((run / "best.json").read_text())
 
 
+def test_paired_training_can_be_told_each_pairs_true_level(tmp_path, gray_image, monkeypatch):
+    """--told-level true: the network input says the standard deviation of noisy - clean, while the card
+    keeps the estimator blind use reads."""
+    import imgdenoise.data as data
+    from imgdenoise.io import write_image
+
+    rng = np.random.default_rng(0)
+    for i, level in enumerate((5.0, 20.0)):
+        clean = np.clip(np.roll(np.tile(gray_image, (2, 2, 1)), 7 * i, axis=1), 0, 1)
+        write_image(tmp_path / "pairs" / "clean" / f"{i}.png", clean)
+        write_image(tmp_path / "pairs" / "noisy" / f"{i}.png", clean + rng.normal(0, level / 255, clean.shape))
+    told = []
+    original = data.read_levels
+    monkeypatch.setattr(data, "read_levels", lambda *a: told.append(original(*a)) or told[-1])
+    config = _config(tmp_path / "pairs", tmp_path / "run", paired=True, epochs=1, level_estimator="level-coarse",
+                     told_level="true", val_fraction=0.5)
+    card = json.loads((train(config, verbose=0) / "best.json").read_text())
+    assert card["level_estimator"] == "level-coarse" and card["training"]["told_level"] == "true"
+    assert sorted(v for levels in told for v in levels) == pytest.approx([5, 20], rel=0.1)  # (clipping aside)
+    for wrong, message in ((dict(told_level="guessed", paired=True), "unknown told level 'guessed'"),
+                           (dict(told_level="true"), "apply to --paired data")):
+        with pytest.raises(ValueError, match=message):
+            train(_config(tmp_path / "pairs", tmp_path / "bad", **wrong), verbose=0)
+
+
 def test_paired_training_with_a_level_estimator_records_it_for_blind_use(tmp_path, gray_image):
     """The network is told what the named estimator reads; its card names the estimator, so a blind
     call reads the level the same way."""

@@ -9,7 +9,7 @@ from imgdenoise.losses import LOSSES
 from imgdenoise.noise import TRAINING_NOISES
 from imgdenoise.parallel import MODES
 from imgdenoise.selfsupervised import METHODS
-from imgdenoise.train import PRECISIONS, SCHEDULES
+from imgdenoise.train import PRECISIONS, SCHEDULES, TOLD_LEVELS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,8 +27,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="training noise: gaussian (AWGN in --sigma), or realistic (camera pipeline, correlated "
                         "noise and JPEG; --sigma bounds its Gaussian parts)")
     p.add_argument("--level-estimator", metavar="NAME",
-                   help="with --paired: the shipped noise-level estimator (e.g. level-coarse) whose reading of "
-                        "each noisy image the network is told, and blind use will read (default: classical)")
+                   help="with --paired: the shipped noise-level estimator (e.g. level-std) blind use will read, "
+                        "recorded in the card; with --told-level estimated, its reading of each noisy image is "
+                        "what the network is told (default: classical)")
+    p.add_argument("--told-level", default="estimated", choices=TOLD_LEVELS,
+                   help="with --paired: the level each pair's network input says: what the level estimator reads "
+                        "on the noisy image (estimated), or the pair's true level, the standard deviation of "
+                        "noisy - clean (true: the network learns what a level means, and an estimator that reads "
+                        "real noise truly serves it)")
     p.add_argument("--val-sigmas", type=float, nargs="+", help="sigmas of the fixed validation noise")
     p.add_argument("--loss", default=None, choices=list(LOSSES),
                    help="default mse; with --resume, switches the run's loss (optimizer state kept)")
@@ -71,7 +77,7 @@ def run(args):
         train=(args.train[0] if len(args.train) == 1 else args.train) if args.train else "",
         val=args.val, val_fraction=args.val_fraction,
         paired=args.paired, channels=3 if args.color else 1, sigma=sigma_range(args.sigma), noise=args.noise,
-        level_estimator=args.level_estimator, loss=args.loss,
+        level_estimator=args.level_estimator, told_level=args.told_level, loss=args.loss,
         val_sigmas=tuple(args.val_sigmas) if args.val_sigmas else None,
         patch_size=args.patch_size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps, learning_rate=args.lr, schedule=args.schedule, ema=args.ema,
