@@ -42,12 +42,13 @@ from report import DATASETS  # noqa: E402
 from imgdenoise.data import list_images  # noqa: E402
 from imgdenoise.io import read_image, to_channels, write_image  # noqa: E402
 from imgdenoise.noise import camera_jpeg_pair, expected_clean, realistic_noise  # noqa: E402
+from imgdenoise.noise.base import as_8bit  # noqa: E402
 
 
 def realistic_pair(clean: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(noisy as 8-bit values, its expected clean image) for :func:`realistic_noise`."""
     noisy, _ = realistic_noise()(clean[None], rng)
-    noisy = np.round(np.clip(noisy[0], 0.0, 1.0) * 255.0) / 255.0
+    noisy = as_8bit(noisy[0])
     return noisy, expected_clean(clean, noisy)
 
 

@@ -59,6 +59,11 @@ def expected_clean(clean: np.ndarray, noisy: np.ndarray, bins: int = 64, min_cou
     return np.clip(out, 0.0, 1.0)
 
 
+def as_8bit(image: np.ndarray) -> np.ndarray:
+    """``image`` clipped to [0, 1] and rounded to 8-bit values (what a camera writes), float32 in [0, 1]."""
+    return (np.round(np.clip(image, 0.0, 1.0) * 255.0) / 255.0).astype(np.float32)
+
+
 def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
     """One draw, uniform in log between ``low`` and ``high`` (both > 0)."""
     return float(np.exp(rng.uniform(np.log(low), np.log(high))))

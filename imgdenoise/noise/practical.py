@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-from imgdenoise.noise.base import Compose, RandomMix, expected_clean, log_uniform, per_image
+from imgdenoise.noise.base import Compose, RandomMix, as_8bit, expected_clean, log_uniform, per_image
 from imgdenoise.noise.camera import CameraNoise
 from imgdenoise.noise.gaussian import GaussianNoise
 
@@ -136,5 +136,5 @@ def camera_jpeg_pair(clean: np.ndarray, rng: np.random.Generator, jpeg_probabili
     if rng.random() < jpeg_probability:
         q = int(rng.integers(quality[0], quality[1] + 1))
         reference, noisy = jpeg_roundtrip(clean, q), jpeg_roundtrip(noisy, q)
-    noisy = (np.round(noisy * 255.0) / 255.0).astype(np.float32)
+    noisy = as_8bit(noisy)
     return noisy, expected_clean(reference, noisy)
