@@ -16,7 +16,9 @@ The clean image of each pair is the expectation of its noisy image
 hundreds of shots): the bias the camera pipeline gives the noise (clipping, the tone curve) belongs
 to the picture, and a network trained to remove it shifts real photographs' colours. Camera noise
 (``--noise camera``, :func:`imgdenoise.noise.camera_jpeg_pair`) also puts the clean image through the
-noisy image's JPEG, as the mean of a camera's JPEGs holds their chroma subsampling and quantisation.
+noisy image's JPEG, as the mean of a camera's JPEGs holds their chroma subsampling and quantisation;
+``--noise camera-soft`` (:func:`imgdenoise.noise.soft_camera_jpeg_pair`) first softens most clean images as
+a camera's lens does at full resolution (the training photographs are downscaled, sharp at the pixel scale).
 
 Whole images, not patches: the network is told the noise level its blind estimator reads on the
 whole noisy image, as it will be at inference. Pairs already written are kept (resumable); a pair
@@ -41,7 +43,7 @@ from report import DATASETS  # noqa: E402
 
 from imgdenoise.data import list_images  # noqa: E402
 from imgdenoise.io import read_image, to_channels, write_image  # noqa: E402
-from imgdenoise.noise import camera_jpeg_pair, expected_clean, realistic_noise  # noqa: E402
+from imgdenoise.noise import camera_jpeg_pair, expected_clean, realistic_noise, soft_camera_jpeg_pair  # noqa: E402
 from imgdenoise.noise.base import as_8bit  # noqa: E402
 
 
@@ -52,7 +54,7 @@ def realistic_pair(clean: np.ndarray, rng: np.random.Generator) -> tuple[np.ndar
     return noisy, expected_clean(clean, noisy)
 
 
-PAIRS = {"realistic": realistic_pair, "camera": camera_jpeg_pair}
+PAIRS = {"realistic": realistic_pair, "camera": camera_jpeg_pair, "camera-soft": soft_camera_jpeg_pair}
 
 FOLDERS = ("train/BSD432", "train/photos", "train/color-small")
 
@@ -91,7 +93,8 @@ def main(argv=None) -> int:
                         help="share of each folder's images (the last ones) kept for validation")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--noise", choices=sorted(PAIRS), default="realistic",
-                        help="realistic: imgdenoise.noise.realistic_noise; camera: camera_jpeg_pair")
+                        help="realistic: imgdenoise.noise.realistic_noise; camera: camera_jpeg_pair; "
+                             "camera-soft: soft_camera_jpeg_pair")
     args = parser.parse_args(argv)
     for split in ("train", "val"):
         for sub in ("noisy", "clean"):

@@ -28,7 +28,9 @@ from imgdenoise.noise.practical import (
     SpatiallyCorrelatedNoise,
     camera_jpeg_noise,
     camera_jpeg_pair,
+    lens_softened,
     realistic_noise,
+    soft_camera_jpeg_pair,
 )
 
 TRAINING_NOISES = ("gaussian", "realistic")
@@ -49,6 +51,6 @@ __all__ = [
     "Camera", "CameraNoise", "Compose", "CrossChannelNoise", "GaussianNoise", "JpegCompression", "NoiseModel",
     "PoissonGaussianNoise", "PoissonNoise", "RandomMix", "SpatiallyCorrelatedNoise", "TRAINING_NOISES",
     "add_poisson_gaussian_noise", "add_protocol_noise", "camera_jpeg_noise", "camera_jpeg_pair", "camera_pipeline",
-    "estimate_sigma", "expected_clean", "protocol_noise", "random_camera", "realistic_noise", "residual_level",
-    "training_noise",
+    "estimate_sigma", "expected_clean", "lens_softened", "protocol_noise", "random_camera", "realistic_noise",
+    "residual_level", "soft_camera_jpeg_pair", "training_noise",
 ]

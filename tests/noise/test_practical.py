@@ -11,8 +11,10 @@ from imgdenoise.noise import (
     SpatiallyCorrelatedNoise,
     camera_jpeg_noise,
     camera_jpeg_pair,
+    lens_softened,
     expected_clean,
     realistic_noise,
+    soft_camera_jpeg_pair,
     residual_level,
     training_noise,
 )
@@ -75,6 +77,26 @@ def test_a_camera_jpeg_pair_targets_the_clean_picture_through_the_same_jpeg(rgb_
     plain, plain_target = camera_jpeg_pair(rgb_image, np.random.default_rng(5), jpeg_probability=0.0)
     np.testing.assert_allclose(plain * 255, np.round(np.clip(camera[0], 0, 1) * 255), atol=1e-3)  # 8-bit
     np.testing.assert_allclose(plain_target, expected_clean(rgb_image, plain), atol=1e-6)
+
+
+def test_lens_softening_blurs_by_the_drawn_spread_or_leaves_the_picture(rgb_image):
+    def fine_detail(x):  # energy of the finest scale: neighbour differences
+        return float(np.mean(np.diff(x, axis=0) ** 2) + np.mean(np.diff(x, axis=1) ** 2))
+
+    soft = lens_softened(rgb_image, np.random.default_rng(0), probability=1.0, spread=(1.0, 1.0))
+    softer = lens_softened(rgb_image, np.random.default_rng(0), probability=1.0, spread=(2.0, 2.0))
+    assert soft.shape == rgb_image.shape and soft.dtype == np.float32
+    assert fine_detail(softer) < fine_detail(soft) < 0.5 * fine_detail(rgb_image)
+    np.testing.assert_allclose(soft.mean(axis=(0, 1)), rgb_image.mean(axis=(0, 1)), atol=0.01)  # no colour shift
+    assert lens_softened(rgb_image, np.random.default_rng(0), probability=0.0) is rgb_image
+
+
+def test_a_soft_camera_jpeg_pair_is_the_camera_pair_of_the_softened_picture(rgb_image):
+    noisy, target = soft_camera_jpeg_pair(rgb_image, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    expected = camera_jpeg_pair(lens_softened(rgb_image, rng), rng)
+    np.testing.assert_array_equal(noisy, expected[0])
+    np.testing.assert_array_equal(target, expected[1])
 
 
 def test_compose_applies_in_order_and_measures_the_total_level():
