@@ -11,11 +11,11 @@ from imgdenoise.noise import (
     SpatiallyCorrelatedNoise,
     camera_jpeg_noise,
     camera_jpeg_pair,
-    lens_softened,
     expected_clean,
+    lens_softened,
     realistic_noise,
-    soft_camera_jpeg_pair,
     residual_level,
+    soft_camera_jpeg_pair,
     training_noise,
 )
 from imgdenoise.noise.practical import jpeg_roundtrip, random_covariance
