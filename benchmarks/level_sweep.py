@@ -38,7 +38,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DATASETS, machine, today, update_section  # noqa: E402
 
-from imgdenoise.data import list_images, load_images, true_level  # noqa: E402
+from imgdenoise.data import list_images, load_images, split_held_out, true_level  # noqa: E402
 from imgdenoise.estimator import block_deviation, estimation_window  # noqa: E402
 from imgdenoise.metrics import psnr  # noqa: E402
 from imgdenoise.noise import camera_jpeg_pair, soft_camera_jpeg_pair  # noqa: E402
@@ -47,6 +47,7 @@ GRID = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 11.0)
 FOLDERS = ("BSD432", "photos", "color-small")
 CROPS = (128, 192, 256, 320)
 BINS = ((0, 2), (2, 3), (3, 5), (5, 8), (8, 255))
+LABELS = (("blocks", "flattest 4x4 blocks (level-std's)"), ("pca", "smallest patch-PCA eigenvalue"))
 
 
 def photograph_pairs(datasets: Path, count: int, seed: int, held_out: bool = True,
@@ -56,9 +57,8 @@ def photograph_pairs(datasets: Path, count: int, seed: int, held_out: bool = Tru
     rng = np.random.default_rng(seed)
     paths = []
     for folder in FOLDERS:
-        names = list_images(datasets / "train" / folder)
-        n_val = max(1, int(len(names) * 0.05))
-        paths += names[-n_val:] if held_out else names[:-n_val]
+        kept, held = split_held_out(list_images(datasets / "train" / folder), 0.05)
+        paths += held if held_out else kept
     if not held_out:  # hundreds of photographs: read only as many as pairs are made
         paths = [paths[i] for i in rng.choice(len(paths), min(count, len(paths)), replace=False)]
     images = load_images(paths, 3)
@@ -140,9 +140,6 @@ def reading_table(sets: dict) -> str:
             lines.append(f"| {name} | {label} | {ratio[1]:.2f} ({ratio[0]:.2f}-{ratio[2]:.2f}) | {corr:.2f} "
                          f"| {content:.2f} |")
     return "\n".join(lines)
-
-
-LABELS = (("blocks", "flattest 4x4 blocks (level-std's)"), ("pca", "smallest patch-PCA eigenvalue"))
 
 
 def transfer_table(calibrations: dict, real: list[dict], name: str) -> str:

@@ -41,7 +41,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DATASETS  # noqa: E402
 
-from imgdenoise.data import list_images  # noqa: E402
+from imgdenoise.data import list_images, split_held_out  # noqa: E402
 from imgdenoise.io import read_image, to_channels, write_image  # noqa: E402
 from imgdenoise.noise import camera_jpeg_pair, expected_clean, realistic_noise, soft_camera_jpeg_pair  # noqa: E402
 from imgdenoise.noise.base import as_8bit  # noqa: E402
@@ -64,9 +64,9 @@ def jobs(folders, out: Path, draws: int, val_fraction: float) -> list[tuple]:
     todo = []
     for f, folder in enumerate(folders):
         paths = list_images(folder)
-        n_val = max(1, int(len(paths) * val_fraction))
+        kept, _ = split_held_out(paths, val_fraction)
         for i, path in enumerate(paths):
-            split = out / ("val" if i >= len(paths) - n_val else "train")
+            split = out / ("val" if i >= len(kept) else "train")
             for k in range(draws):
                 name = f"{Path(folder).name}-{path.stem}-d{k}.png"
                 if not (split / "noisy" / name).exists() or not (split / "clean" / name).exists():

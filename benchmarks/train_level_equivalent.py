@@ -43,7 +43,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DATASETS, ROOT  # noqa: E402
 
-from imgdenoise.data import list_images, load_images  # noqa: E402
+from imgdenoise.data import list_images, load_images, split_held_out  # noqa: E402
 from imgdenoise.noise import GaussianNoise, realistic_noise  # noqa: E402
 from imgdenoise.transforms import dihedral  # noqa: E402
 
@@ -55,10 +55,9 @@ def split_images(folders, held_out: float = 0.05):
     """Clean training images and held-out ones: the last ``held_out`` of each folder, as ``imgdenoise train``."""
     train, val = [], []
     for folder in folders:
-        paths = list_images(folder)
-        n_val = max(1, int(len(paths) * held_out))
-        train += paths[:-n_val]
-        val += paths[-n_val:]
+        kept, held = split_held_out(list_images(folder), held_out)
+        train += kept
+        val += held
     return load_images(train, 3), load_images(val, 3)
 
 

@@ -33,6 +33,13 @@ def list_images(folder) -> list[Path]:
     return files
 
 
+def split_held_out(items: list, fraction: float) -> tuple[list, list]:
+    """``(kept, held_out)``: the last ``fraction`` of ``items`` (at least one) held out for validation, as
+    ``imgdenoise train`` holds out images of each training folder."""
+    count = max(1, int(len(items) * fraction))
+    return items[:len(items) - count], items[len(items) - count:]
+
+
 def load_images(paths, channels: int) -> list[np.ndarray]:
     """Decode ``paths`` to float32 (H, W, channels) arrays in [0, 1]."""
     return [to_channels(read_image(p).pixels, channels) for p in paths]

@@ -35,6 +35,7 @@ from imgdenoise.data import (
     list_images,
     load_images,
     load_paired_folders,
+    split_held_out,
     true_level,
     validation_set,
 )
@@ -251,18 +252,18 @@ def _load_data(config: TrainConfig, channels: int):
         if config.val:
             val_noisy, val_clean = load_paired_folders(config.val, channels)
         else:
-            n_val = max(1, int(len(clean) * config.val_fraction))
-            val_noisy, val_clean, noisy, clean = noisy[-n_val:], clean[-n_val:], noisy[:-n_val], clean[:-n_val]
+            noisy, val_noisy = split_held_out(noisy, config.val_fraction)
+            clean, val_clean = split_held_out(clean, config.val_fraction)
         return clean, noisy, val_clean, val_noisy
     folders = [config.train] if isinstance(config.train, str) else list(config.train)
     train_paths, val_paths = [], []
     for folder in folders:  # hold out the same share of every folder
         paths = list_images(folder)
-        n_val = 0 if config.val else max(1, int(len(paths) * config.val_fraction))
-        if len(paths) <= n_val:
+        kept, held = (paths, []) if config.val else split_held_out(paths, config.val_fraction)
+        if not kept:
             raise ValueError(f"{folder}: too few images ({len(paths)}) to hold some out for validation; give --val")
-        train_paths += paths[:len(paths) - n_val]
-        val_paths += paths[len(paths) - n_val:]
+        train_paths += kept
+        val_paths += held
     clean = load_images(train_paths, channels)
     val_clean = load_images(list_images(config.val) if config.val else val_paths, channels)
     return clean, None, val_clean, None

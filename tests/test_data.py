@@ -103,3 +103,11 @@ def test_missing_or_empty_folders_are_reported(tmp_path):
         list_images(tmp_path / "nope")
     with pytest.raises(ValueError, match="no image files"):
         list_images(tmp_path)
+
+
+def test_split_held_out_keeps_the_last_share_and_at_least_one():
+    from imgdenoise.data import split_held_out
+
+    assert split_held_out(list(range(40)), 0.05) == (list(range(38)), [38, 39])
+    assert split_held_out(list(range(10)), 0.05) == (list(range(9)), [9])  # at least one
+    assert split_held_out([7], 0.05) == ([], [7])  # nothing left to train on: the caller decides
