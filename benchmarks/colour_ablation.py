@@ -50,10 +50,9 @@ def train_arm(arm: str, args) -> Path:
 
 def held_out_images(train_root: str) -> list[Path]:
     """The colour images every arm holds out (the same rule as ``imgdenoise train --val-fraction``)."""
-    from imgdenoise.data import list_images
+    from imgdenoise.data import list_images, split_held_out
 
-    paths = list_images(Path(train_root) / "color-small")
-    return paths[len(paths) - max(1, int(len(paths) * VAL_FRACTION)):]
+    return split_held_out(list_images(Path(train_root) / "color-small"), VAL_FRACTION)[1]
 
 
 def score(model_path: Path, images, sigmas) -> list[dict]:

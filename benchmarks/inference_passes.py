@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DATASETS, machine, today, update_section  # noqa: E402
 
-from imgdenoise.data import list_images, load_images  # noqa: E402
+from imgdenoise.data import list_images, load_images, split_held_out  # noqa: E402
 from imgdenoise.loading import load_model  # noqa: E402
 from imgdenoise.metrics import psnr  # noqa: E402
 from imgdenoise.noise import add_protocol_noise  # noqa: E402
@@ -47,8 +47,7 @@ def skimage_pictures() -> list[np.ndarray]:
 
 def held_out(folder: Path, fraction: float, channels: int) -> list[np.ndarray]:
     """The images ``imgdenoise train`` holds out of ``folder`` for validation (its last ``fraction``)."""
-    paths = list_images(folder)
-    return load_images(paths[len(paths) - max(1, int(len(paths) * fraction)):], channels)
+    return load_images(split_held_out(list_images(folder), fraction)[1], channels)
 
 
 def mean_psnr(denoiser, images, sigma: float, quality: str) -> float:
