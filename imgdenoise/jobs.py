@@ -211,7 +211,7 @@ def plan_jobs(inputs, output, *, overwrite: bool = False, uris: bool = False) ->
     plan = Plan(many=many)
     for src, dst in jobs:
         (plan.jobs if overwrite or not exists(dst) else plan.skipped).append((src, dst))
-    for _, dst in plan.jobs:
+    for _, dst in plan.jobs + plan.skipped:  # a kill after the rename but before the clean-up leaves both
         if not is_uri(dst):
             from imgdenoise.files import remove_stale_temporaries
 

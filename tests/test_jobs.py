@@ -28,6 +28,7 @@ def test_existing_outputs_are_skipped_and_stale_temporaries_removed(tmp_path, ph
     out.mkdir()
     (out / "a.png").write_bytes(b"done")
     (out / ".b.jpg.abc123.tmp").write_bytes(b"left by a killed run")
+    (out / ".a.png.def456.tmp").mkdir()  # killed after a.png's rename, before its staging folder was removed
     plan = plan_jobs([photos], out)
     assert [t.rsplit("/", 1)[-1] for _, t in plan.skipped] == ["a.png"]
     assert [t.rsplit("/", 1)[-1] for _, t in plan.jobs] == ["b.jpg", "c.tif"]
