@@ -13,7 +13,11 @@ calibrated on synthetic realistic noise only (``benchmarks/train_level_equivalen
   ``imgdenoise info`` and the service report, with the law that turns it into the sigma a Gaussian
   network is told, :meth:`CalibratedEstimator.gaussian_equivalent`). White noise reads its finest-scale
   estimate, which is exact there;
-- :class:`LevelEstimator`: a ``level`` network (:mod:`imgdenoise.models.level`).
+- :class:`LevelEstimator`: a ``level`` network (:mod:`imgdenoise.models.level`);
+- :class:`CameraLevelEstimator`: a calibrated estimator's test for camera noise and its Gaussian-equivalent
+  law, with the level of camera noise read by a ``level`` network (one whose card names that estimator as
+  ``camera_noise_test``), which can tell a photograph's texture from its noise where the flattest blocks
+  cannot.
 
 Large images are read on their central crop. An estimator's card (``weights/STEM.json``, task
 ``noise-level``) says which kind it is and holds its parameters.
@@ -53,15 +57,19 @@ def estimate_image_sigma(image: np.ndarray) -> float:
 
 
 class LevelEstimator:
-    """A trained ``level`` network with its model card.
+    """A trained ``level`` network: a :class:`~imgdenoise.runtimes.Variant` (shipped weights run on ONNX
+    Runtime in the core install), or a Keras model with its card.
 
     ``estimate(image)`` takes (H, W, C) float32 in [0, 1] (or uint8/uint16, scaled by their range)
     and returns the noise level (0-255). Gray images are read as colour with equal channels when the
     network is colour, and colour images as their channel mean when it is gray.
     """
 
-    def __init__(self, model, card: ModelCard | dict):
-        self.model, self.card = model, ModelCard.of(card)
+    def __init__(self, network, card: ModelCard | dict | None = None):
+        from imgdenoise.runtimes import KerasVariant, Variant
+
+        self.variant = network if isinstance(network, Variant) else KerasVariant(network, card)
+        self.card = self.variant.card
         self.channels, self.multiple = self.card.channels, self.card.multiple
 
     def estimate(self, image: np.ndarray) -> float:
@@ -71,7 +79,7 @@ class LevelEstimator:
         h, w = x.shape[:2]
         pad = ((0, -h % self.multiple), (0, -w % self.multiple), (0, 0))
         x = np.pad(x, pad, mode="symmetric")
-        level = self.model.predict_on_batch(x[None])
+        level = self.variant.run(x[None], None)
         return float(np.asarray(level).reshape(-1)[0] * 255.0)
 
 
@@ -170,12 +178,41 @@ def correlated_readings(fine: float, coarse: float) -> bool:
     return coarse > WHITE_RATIO * fine
 
 
-def load_level_estimator(stem: str):
-    """The shipped estimator ``stem`` (``level-std``, ``level-coarse``, or a ``level`` network's weights)."""
-    from imgdenoise.pretrained import WEIGHTS_DIR, load_pretrained
+class CameraLevelEstimator:
+    """Camera noise's level read by a network, everything else by a calibrated estimator.
+
+    ``classical`` (a :class:`CalibratedEstimator`) tells camera noise from white noise (:meth:`correlated`),
+    reads white noise (its finest-scale estimate) and holds the law from a level to the Gaussian-equivalent
+    sigma (:meth:`gaussian_equivalent`); ``network`` (a :class:`LevelEstimator`) reads the level of camera
+    noise. ``estimate(image)``: ``image`` (H, W, C) float32 in [0, 1] (or uint8/uint16); the level (0-255,
+    the noise's standard deviation as a given sigma means it)."""
+
+    def __init__(self, classical: CalibratedEstimator, network: LevelEstimator):
+        self.classical, self.network = classical, network
+        self.card = network.card
+
+    def correlated(self, image: np.ndarray) -> bool:
+        return self.classical.correlated(image)
+
+    def gaussian_equivalent(self, sigma):
+        return self.classical.gaussian_equivalent(sigma)
+
+    def estimate(self, image: np.ndarray) -> float:
+        if not self.classical.correlated(image):
+            return self.classical.estimate(image)
+        return self.network.estimate(image)
+
+
+def load_level_estimator(stem: str, runtime: str = "auto"):
+    """The shipped estimator ``stem``: a calibrated classical one (``level-std``, ``level-coarse``), a ``level``
+    network (on ``runtime``, as :func:`imgdenoise.loading.load_model`), or a network whose card names the
+    classical estimator that tests for camera noise (``camera_noise_test``: a :class:`CameraLevelEstimator`)."""
+    from imgdenoise.loading import shipped_variant
+    from imgdenoise.pretrained import WEIGHTS_DIR
 
     card = ModelCard.read(WEIGHTS_DIR / f"{stem}.json")
     if card.extra.get("kind") == "calibrated-classical":
         return CalibratedEstimator(card)
-    model, card = load_pretrained(WEIGHTS_DIR / f"{stem}.json")
-    return LevelEstimator(model, card)
+    network = LevelEstimator(shipped_variant(stem, runtime))
+    test = card.extra.get("camera_noise_test")
+    return network if test is None else CameraLevelEstimator(load_level_estimator(test), network)

@@ -30,7 +30,8 @@ SUFFIXES = {"savedmodel": "", "onnx": ".onnx", "tflite": ".tflite"}
 
 
 class PadCropDenoiser(keras.Model):
-    """A denoising network behind mirror padding to its size multiple and cropping back.
+    """A denoising network behind mirror padding to its size multiple and cropping back (a noise-level
+    estimator, whose output is one level per image, is padded only).
 
     Takes ``image`` (and ``sigma`` on the 0-255 scale for noise-conditional networks), see the
     module docstring. Built for export; never saved as ``.keras``.
@@ -61,7 +62,8 @@ class PadCropDenoiser(keras.Model):
             out = self.network([padded, sigma_map], training=False)
         else:
             out = self.network(padded, training=False)
-        return ops.cast(out, "float32")[:, :height, :width, :]
+        out = ops.cast(out, "float32")
+        return out[:, :height, :width, :] if len(out.shape) == 4 else out  # a level estimator: (N, 1)
 
 
 def deployable(model: keras.Model, card: ModelCard) -> PadCropDenoiser:

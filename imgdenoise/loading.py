@@ -40,10 +40,10 @@ def load_model(name_or_path="default", runtime: str = DEFAULT_RUNTIME):
         from imgdenoise.pretrained import load_pretrained
 
         model, card = load_pretrained(path)
-        return Denoiser({card.channels: (model, card)}, runtime=runtime, estimator=_card_estimator(card))
+        return Denoiser({card.channels: (model, card)}, runtime=runtime, estimator=_card_estimator(card, runtime))
     if path.suffix == ".keras":
         model, card = _load_keras_file(path)
-        return Denoiser({card.channels: (model, card)}, runtime=runtime, estimator=_card_estimator(card))
+        return Denoiser({card.channels: (model, card)}, runtime=runtime, estimator=_card_estimator(card, runtime))
     denoiser = _shipped_denoiser(text, runtime)
     if denoiser is None:
         from imgdenoise.models import list_models
@@ -65,7 +65,7 @@ def _shipped_denoiser(name: str, runtime: str = DEFAULT_RUNTIME) -> Denoiser | N
         if denoiser is None:
             return None
         if entry.level_estimator:
-            denoiser.estimator = _level_estimator(entry.level_estimator)
+            denoiser.estimator = _level_estimator(entry.level_estimator, runtime)
         if entry.blind_model:
             denoiser.blind = _shipped_denoiser(entry.blind_model, runtime)
         denoiser.name = name
@@ -76,22 +76,22 @@ def _shipped_denoiser(name: str, runtime: str = DEFAULT_RUNTIME) -> Denoiser | N
     cards = shipped_cards()
     variants = {}
     for stem in stems:
-        variants.setdefault(cards[stem].channels, _shipped_variant(stem, runtime))
-    return Denoiser(variants, name=name, estimator=_card_estimator(cards[stems[0]]))
+        variants.setdefault(cards[stem].channels, shipped_variant(stem, runtime))
+    return Denoiser(variants, name=name, estimator=_card_estimator(cards[stems[0]], runtime))
 
 
-def _card_estimator(card: ModelCard):
+def _card_estimator(card: ModelCard, runtime: str = DEFAULT_RUNTIME):
     """The level estimator a weight's card names (the one it was trained to be told), or None."""
-    return _level_estimator(card.level_estimator) if card.level_estimator else None
+    return _level_estimator(card.level_estimator, runtime) if card.level_estimator else None
 
 
-def _level_estimator(stem: str):
+def _level_estimator(stem: str, runtime: str = DEFAULT_RUNTIME):
     from imgdenoise.estimator import load_level_estimator
 
-    return load_level_estimator(stem)
+    return load_level_estimator(stem, runtime)
 
 
-def _shipped_variant(stem: str, runtime: str) -> Variant:
+def shipped_variant(stem: str, runtime: str) -> Variant:
     """Shipped weights ``stem`` on ``runtime`` (:func:`~imgdenoise.runtimes.resolve_runtime`): OpenVINO and ONNX
     Runtime run the ``.onnx`` shipped beside the weights (hash checked), Keras the float16 ``.npz``."""
     from imgdenoise.pretrained import WEIGHTS_DIR, cached_onnx, checked_file, load_pretrained, shipped_cards

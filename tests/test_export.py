@@ -154,3 +154,24 @@ def test_export_cli_writes_the_file(tmp_path, capsys):
     assert main(["export", "seed", "--format", "onnx", "-o", str(tmp_path / "seed")]) == 0
     assert (tmp_path / "seed.onnx").is_file() and "wrote" in capsys.readouterr().out
     assert main(["export", "nonexistent-model", "--format", "onnx", "-o", str(tmp_path / "x")]) == 2
+
+
+def test_a_level_estimator_exports_to_onnx_and_reads_what_keras_reads(tmp_path):
+    """The core install runs a learned level estimator's shipped ``.onnx`` (no TensorFlow)."""
+    from imgdenoise.cards import ModelCard
+    from imgdenoise.estimator import LevelEstimator
+    from imgdenoise.models import build_model
+    from imgdenoise.pretrained import save_pretrained, ship_onnx
+    from imgdenoise.runtimes import OnnxVariant
+
+    keras.utils.set_random_seed(3)
+    model = build_model("level", channels=3)
+    card = {"architecture": {"name": "level", "channels": 3}, "task": "noise-level", "noise_conditional": False,
+            "multiple": 4, "channels": 3}
+    card_path = save_pretrained(model, card, tmp_path, "level-test")
+    onnx = ship_onnx("level-test", tmp_path)
+    shipped = ModelCard.read(card_path)
+    image = np.random.default_rng(0).random((50, 37, 3)).astype(np.float32)  # not a multiple of 4
+    read_by_onnx = LevelEstimator(OnnxVariant(onnx, card=shipped)).estimate(image)
+    read_by_keras = LevelEstimator(model, shipped).estimate(image)
+    assert read_by_onnx > 0 and read_by_onnx == pytest.approx(read_by_keras, rel=5e-3)
