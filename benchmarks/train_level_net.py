@@ -27,6 +27,7 @@ No test set and no real pair is used. Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -115,13 +116,14 @@ def label(args):
         noisy, clean = random_patches(pair_paths(Path(args.pairs) / split), count, args.size, seed)
         camera = np.array([denoiser.correlated_noise(x) for x in noisy])
         noisy, clean = noisy[camera], clean[camera]
-        scores = psnr_curves(denoiser, noisy, clean)
         true = np.std((noisy - clean).reshape(len(noisy), -1), axis=1) * 255
-        data.update({f"{split}_noisy": noisy.astype(np.float16), f"{split}_target": best_levels(scores),
-                     f"{split}_true": true.astype(np.float32), f"{split}_scores": scores.astype(np.float32)})
-        print(f"{split}: {len(noisy)} camera-noise patches of {count} in {time.time() - started:.0f} s; "
-              f"best level median {np.median(data[f'{split}_target']):.2f}, true level median "
-              f"{np.median(true):.2f}", flush=True)
+        data.update({f"{split}_noisy": noisy.astype(np.float16), f"{split}_true": true.astype(np.float32)})
+        if args.curves:
+            scores = psnr_curves(denoiser, noisy, clean)
+            data.update({f"{split}_target": best_levels(scores), f"{split}_scores": scores.astype(np.float32)})
+        print(f"{split}: {len(noisy)} camera-noise patches of {count} in {time.time() - started:.0f} s; true level "
+              f"median {np.median(true):.2f}" + (f", best level median {np.median(data[f'{split}_target']):.2f}"
+                                                  if args.curves else ""), flush=True)
     cache = Path(args.cache)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **data, grid=GRID)
@@ -152,7 +154,6 @@ def train(args):
 
     from imgdenoise.losses import log_l1
     from imgdenoise.models import build_model
-    from imgdenoise.pretrained import save_pretrained
 
     data = dict(np.load(args.cache))
     keras.utils.set_random_seed(args.seed)
@@ -169,14 +170,22 @@ def train(args):
               callbacks=[keras.callbacks.ModelCheckpoint(str(run / "best.keras"), monitor="val_loss",
                                                          save_best_only=True),
                          keras.callbacks.CSVLogger(str(run / "log.csv"))])
-    model = keras.saving.load_model(run / "best.keras", safe_mode=True)
-    predicted = model.predict(val[0], verbose=0)[:, 0] * 255
+    write_card(keras.saving.load_model(run / "best.keras", safe_mode=True), data, args, run)
+
+
+def write_card(model, data, args, run: Path):
+    """``run/best.json`` (what ``imgdenoise pack RUN`` ships) and the float16 weights with their card, with the
+    held-out patches' median |log error|."""
+    from imgdenoise.pretrained import save_pretrained
+
+    key = TARGET_KEYS[args.target]
+    predicted = model.predict(data["val_noisy"].astype(np.float32), verbose=0)[:, 0] * 255
     error = np.abs(np.log(predicted) - np.log(data[f"val_{key}"]))
     card = {
         "architecture": {"name": "level", "channels": 3}, "task": "noise-level", "noise_conditional": False,
         "multiple": 4, "channels": 3, "camera_noise_test": "level-std",
         "predicts": PREDICTS[args.target],
-        "training": {"pairs": args.pairs, "patches": int(len(data["train_target"])), "patch_size": args.size,
+        "training": {"pairs": args.pairs, "patches": int(len(data[f"train_{key}"])), "patch_size": args.size,
                      "noise": "synthetic camera JPEG pairs (benchmarks/synthesize_pairs.py --noise camera-soft), "
                               "the patches level-std calls camera noise",
                      "targets": TARGETS[args.target],
@@ -187,6 +196,7 @@ def train(args):
         "validation": {"patches": int(len(predicted)), "median_abs_log_error": float(np.median(error)),
                        "mean_abs_log_error": float(np.mean(error)), "data": f"{args.pairs}/val"},
     }
+    (run / "best.json").write_text(json.dumps(card, indent=2) + "\n")  # what `imgdenoise pack RUN` ships
     save_pretrained(model, card, run, run.name)
     print(f"validation: median |log error| {np.median(error):.3f} ({len(predicted)} held-out patches); "
           f"wrote {run / run.name}.npz and its card")
@@ -198,6 +208,8 @@ def main():
     parser.add_argument("--pairs", default=str(ROOT / "data" / "camera-soft-pairs"))
     parser.add_argument("--patches", type=int, default=1600)
     parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--no-curves", dest="curves", action="store_false",
+                        help="label: true levels only (no denoising: fast, for --target true)")
     parser.add_argument("--cache", default=str(ROOT / "data" / "level-net-targets.npz"))
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--steps", type=int, default=80)
