@@ -10,9 +10,9 @@ Gaussian-equivalent law), blind, on three sets of pairs:
 
 Readers: ``level-std`` (the shipped default's) and each ``--candidate`` (a ``level`` network's ``.keras`` run
 file, a kept card ``.json`` or a shipped stem, read through :class:`~imgdenoise.estimator.CameraLevelEstimator`:
-``level-std`` tests for camera noise and reads white noise, the network reads camera noise). For each: mean PSNR of the default path
-blind, and the level read against the true level (standard deviation of noisy - clean): median ratio, mean
-absolute error, correlation of the logs. No test set is read.
+``level-std`` tests for camera noise and reads white noise, the network reads camera noise). For each: mean
+PSNR of the default path blind, and the level read against the true level (standard deviation of noisy -
+clean): median ratio, mean absolute error, correlation of the logs. No test set is read.
 
 Usage: python benchmarks/level_readers.py --candidate runs/level-net/best.keras [--pairs 96] [--update-docs]
 """
