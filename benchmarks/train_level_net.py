@@ -36,10 +36,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import ROOT  # noqa: E402
-
-from imgdenoise.transforms import dihedral  # noqa: E402
+from train_level_equivalent import augmented_batches  # noqa: E402 - random flips and rotations, levels / 255
 
 GRID = np.array([0.5, 0.8, 1.25, 2.0, 3.2, 5.0, 8.0, 12.5, 20.0])  # levels told (0-255), a factor 1.6 apart
+TARGET_KEYS = {"true": "true", "best": "target"}  # --target: the cache's key of each patch's label
+PREDICTS = {
+    "true": "the standard deviation (0-255) of an image's camera noise (noisy - clean), what a given sigma means; "
+            "level-std tells camera noise from white noise, reads white noise, and holds the law from this level "
+            "to the sigma the Gaussian U-Nets are told",
+    "best": "the level (0-255, as a given sigma means it) at which the default path restores an image with camera "
+            "noise best; level-std tells camera noise from white noise and reads white noise",
+}
+TARGETS = {"true": "each patch's noise standard deviation (noisy - clean)",
+           "best": f"the default path's PSNR-best level on the grid {GRID.tolist()} + parabola"}
 
 
 def pair_paths(folder: Path) -> list[tuple[Path, Path]]:
@@ -127,26 +136,6 @@ def label(args):
     cache = Path(args.cache)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **data, grid=GRID)
-
-
-TARGET_KEYS = {"true": "true", "best": "target"}  # --target: the cache's key of each patch's label
-PREDICTS = {
-    "true": "the standard deviation (0-255) of an image's camera noise (noisy - clean), what a given sigma means; "
-            "level-std tells camera noise from white noise, reads white noise, and holds the law from this level "
-            "to the sigma the Gaussian U-Nets are told",
-    "best": "the level (0-255, as a given sigma means it) at which the default path restores an image with camera "
-            "noise best; level-std tells camera noise from white noise and reads white noise",
-}
-TARGETS = {"true": "each patch's noise standard deviation (noisy - clean)",
-           "best": f"the default path's PSNR-best level on the grid {GRID.tolist()} + parabola"}
-
-
-def augmented_batches(noisy, targets, batch: int, seed: int):
-    rng = np.random.default_rng(seed)
-    while True:
-        picks = rng.choice(len(noisy), batch)
-        x = np.stack([dihedral(noisy[i].astype(np.float32), int(rng.integers(0, 8))) for i in picks])
-        yield x, (targets[picks] / 255.0)[:, None]
 
 
 def train(args):
