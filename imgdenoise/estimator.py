@@ -32,6 +32,7 @@ import numpy as np
 from imgdenoise.cards import ModelCard
 from imgdenoise.checks import pixel_scale
 from imgdenoise.noise import estimate_sigma
+from imgdenoise.runtimes import DEFAULT_RUNTIME
 
 ESTIMATE_CROP = 1024  # images larger than this a side are read on their central crop
 
@@ -203,7 +204,7 @@ class CameraLevelEstimator:
         return self.network.estimate(image)
 
 
-def load_level_estimator(stem: str, runtime: str = "auto"):
+def load_level_estimator(stem: str, runtime: str = DEFAULT_RUNTIME):
     """The shipped estimator ``stem``: a calibrated classical one (``level-std``, ``level-coarse``), a ``level``
     network (on ``runtime``, as :func:`imgdenoise.loading.load_model`), or a network whose card names the
     classical estimator that tests for camera noise (``camera_noise_test``: a :class:`CameraLevelEstimator`)."""
