@@ -18,7 +18,9 @@ to the picture, and a network trained to remove it shifts real photographs' colo
 (``--noise camera``, :func:`imgdenoise.noise.camera_jpeg_pair`) also puts the clean image through the
 noisy image's JPEG, as the mean of a camera's JPEGs holds their chroma subsampling and quantisation;
 ``--noise camera-soft`` (:func:`imgdenoise.noise.soft_camera_jpeg_pair`) first softens most clean images as
-a camera's lens does at full resolution (the training photographs are downscaled, sharp at the pixel scale).
+a camera's lens does at full resolution (the training photographs are downscaled, sharp at the pixel scale);
+``--noise camera-edge`` makes those pairs with cameras whose noise reduction and sharpening follow the
+picture (:data:`imgdenoise.noise.EDGE_AWARE`: their noise is stronger at edges, as real cameras' is).
 
 Whole images, not patches: the network is told the noise level its blind estimator reads on the
 whole noisy image, as it will be at inference. Pairs already written are kept (resumable); a pair
@@ -43,7 +45,7 @@ from report import DATASETS  # noqa: E402
 
 from imgdenoise.data import list_images, split_held_out  # noqa: E402
 from imgdenoise.io import read_image, to_channels, write_image  # noqa: E402
-from imgdenoise.noise import camera_jpeg_pair, expected_clean, realistic_noise, soft_camera_jpeg_pair  # noqa: E402
+from imgdenoise.noise import EDGE_AWARE, camera_jpeg_pair, expected_clean, realistic_noise, soft_camera_jpeg_pair  # noqa: E402
 from imgdenoise.noise.base import as_8bit  # noqa: E402
 
 
@@ -54,7 +56,13 @@ def realistic_pair(clean: np.ndarray, rng: np.random.Generator) -> tuple[np.ndar
     return noisy, expected_clean(clean, noisy)
 
 
-PAIRS = {"realistic": realistic_pair, "camera": camera_jpeg_pair, "camera-soft": soft_camera_jpeg_pair}
+def edge_camera_jpeg_pair(clean: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`soft_camera_jpeg_pair` from cameras whose processing follows the picture (``EDGE_AWARE``)."""
+    return soft_camera_jpeg_pair(clean, rng, processing=EDGE_AWARE)
+
+
+PAIRS = {"realistic": realistic_pair, "camera": camera_jpeg_pair, "camera-soft": soft_camera_jpeg_pair,
+         "camera-edge": edge_camera_jpeg_pair}
 
 FOLDERS = ("train/BSD432", "train/photos", "train/color-small")
 
@@ -94,7 +102,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--noise", choices=sorted(PAIRS), default="realistic",
                         help="realistic: imgdenoise.noise.realistic_noise; camera: camera_jpeg_pair; "
-                             "camera-soft: soft_camera_jpeg_pair")
+                             "camera-soft: soft_camera_jpeg_pair; camera-edge: the same from edge-aware cameras")
     args = parser.parse_args(argv)
     for split in ("train", "val"):
         for sub in ("noisy", "clean"):

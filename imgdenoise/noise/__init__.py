@@ -12,7 +12,7 @@ Images are float32 in [0, 1]; sigma and noise levels are on the 0-255 scale.
 """
 
 from imgdenoise.noise.base import Compose, NoiseModel, RandomMix, expected_clean, residual_level
-from imgdenoise.noise.camera import Camera, CameraNoise, camera_pipeline, random_camera
+from imgdenoise.noise.camera import EDGE_AWARE, UNIFORM, Camera, CameraNoise, Processing, camera_pipeline, random_camera
 from imgdenoise.noise.estimation import estimate_sigma
 from imgdenoise.noise.gaussian import (
     GaussianNoise,
@@ -48,8 +48,9 @@ def training_noise(name: str, sigma=(0.0, 75.0)) -> NoiseModel:
 
 
 __all__ = [
-    "Camera", "CameraNoise", "Compose", "CrossChannelNoise", "GaussianNoise", "JpegCompression", "NoiseModel",
-    "PoissonGaussianNoise", "PoissonNoise", "RandomMix", "SpatiallyCorrelatedNoise", "TRAINING_NOISES",
+    "Camera", "CameraNoise", "Compose", "CrossChannelNoise", "EDGE_AWARE", "GaussianNoise", "JpegCompression",
+    "NoiseModel", "PoissonGaussianNoise", "PoissonNoise", "Processing", "RandomMix", "SpatiallyCorrelatedNoise",
+    "TRAINING_NOISES", "UNIFORM",
     "add_poisson_gaussian_noise", "add_protocol_noise", "camera_jpeg_noise", "camera_jpeg_pair", "camera_pipeline",
     "estimate_sigma", "expected_clean", "lens_softened", "protocol_noise", "random_camera", "realistic_noise",
     "residual_level", "soft_camera_jpeg_pair", "training_noise",

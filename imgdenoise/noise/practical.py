@@ -13,7 +13,7 @@ import io
 import numpy as np
 
 from imgdenoise.noise.base import Compose, RandomMix, as_8bit, expected_clean, log_uniform, per_image
-from imgdenoise.noise.camera import CameraNoise
+from imgdenoise.noise.camera import UNIFORM, CameraNoise, Processing
 from imgdenoise.noise.gaussian import GaussianNoise
 
 
@@ -122,16 +122,16 @@ def camera_jpeg_noise(jpeg_probability: float = CAMERA_JPEG_PROBABILITY, quality
 
 
 def camera_jpeg_pair(clean: np.ndarray, rng: np.random.Generator, jpeg_probability: float = CAMERA_JPEG_PROBABILITY,
-                     quality=CAMERA_JPEG_QUALITY) -> tuple[np.ndarray, np.ndarray]:
+                     quality=CAMERA_JPEG_QUALITY, processing: Processing = UNIFORM) -> tuple[np.ndarray, np.ndarray]:
     """One training pair made as real-noise datasets make theirs: ``(noisy, target)``, (H, W, 3) float32 in [0, 1].
 
     ``noisy``: a camera's 8-bit output of ``clean`` (H, W, 3): camera noise
-    (:class:`~imgdenoise.noise.camera.CameraNoise`), then, with ``jpeg_probability``, JPEG at a quality drawn
-    from ``quality``. ``target``: the expectation of ``noisy``, as PolyU's and SIDD's clean images are the mean
-    of many shots: ``clean`` through the same JPEG (its chroma subsampling and quantisation belong to the
-    picture, not to the noise), plus the bias the camera gives the noise (:func:`expected_clean`).
+    (:class:`~imgdenoise.noise.camera.CameraNoise` with ``processing``), then, with ``jpeg_probability``, JPEG
+    at a quality drawn from ``quality``. ``target``: the expectation of ``noisy``, as PolyU's and SIDD's clean
+    images are the mean of many shots: ``clean`` through the same JPEG (its chroma subsampling and quantisation
+    belong to the picture, not to the noise), plus the bias the camera gives the noise (:func:`expected_clean`).
     """
-    noisy, _ = CameraNoise()(clean[None], rng)
+    noisy, _ = CameraNoise(processing=processing)(clean[None], rng)
     reference, noisy = clean, np.clip(noisy[0], 0.0, 1.0)
     if rng.random() < jpeg_probability:
         q = int(rng.integers(quality[0], quality[1] + 1))
@@ -162,6 +162,7 @@ def lens_softened(clean: np.ndarray, rng: np.random.Generator, probability: floa
     return ndimage.gaussian_filter(clean, sigma=(r, r, 0), mode="mirror").astype(np.float32)
 
 
-def soft_camera_jpeg_pair(clean: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def soft_camera_jpeg_pair(clean: np.ndarray, rng: np.random.Generator,
+                          processing: Processing = UNIFORM) -> tuple[np.ndarray, np.ndarray]:
     """:func:`camera_jpeg_pair` of the picture :func:`lens_softened` makes of ``clean``: (noisy, target)."""
-    return camera_jpeg_pair(lens_softened(clean, rng), rng)
+    return camera_jpeg_pair(lens_softened(clean, rng), rng, processing=processing)

@@ -3,6 +3,8 @@ import pytest
 
 from imgdenoise.noise import CameraNoise, random_camera
 from imgdenoise.noise.camera import (
+    EDGE_AWARE,
+    UNIFORM,
     Camera,
     add_camera_noise,
     bayer_masks,
@@ -101,17 +103,29 @@ def test_in_camera_processing_smooths_chroma_and_luminance_and_sharpening_whiten
     np.testing.assert_array_equal(in_camera_processing(white, _processing()), white)  # no step: unchanged
 
 
-def test_random_cameras_draw_each_processing_step_with_its_probability():
-    from imgdenoise.noise import camera as module
-
-    cameras = [random_camera(np.random.default_rng(seed)) for seed in range(400)]
-    for share, probability in (
-            (np.mean([c.chroma_blur > 0 for c in cameras]), module.CHROMA_NR_PROBABILITY),
-            (np.mean([c.luma_blur > 0 for c in cameras]), module.LUMA_NR_PROBABILITY),
-            (np.mean([c.sharpen > 0 for c in cameras]), module.SHARPEN_PROBABILITY)):
+@pytest.mark.parametrize("processing", [UNIFORM, EDGE_AWARE], ids=["uniform", "edge-aware"])
+def test_random_cameras_draw_each_processing_step_with_its_probability(processing):
+    cameras = [random_camera(np.random.default_rng(seed), processing=processing) for seed in range(400)]
+    for share, probability in ((np.mean([c.chroma_blur > 0 for c in cameras]), processing.chroma_nr),
+                               (np.mean([c.luma_blur > 0 for c in cameras]), processing.luma_nr),
+                               (np.mean([c.sharpen > 0 for c in cameras]), processing.sharpen),
+                               (np.mean([c.edge_contrast > 0 for c in cameras]), processing.edge_aware)):
         assert abs(share - probability) < 0.08
     strengths = [c.luma_strength for c in cameras if c.luma_blur > 0]
-    assert min(strengths) >= module.LUMA_STRENGTH_RANGE[0] and max(strengths) <= module.LUMA_STRENGTH_RANGE[1]
+    assert min(strengths) >= processing.luma_strength[0] and max(strengths) <= processing.luma_strength[1]
+    contrasts = [c.edge_contrast for c in cameras if c.edge_contrast > 0]
+    assert all(processing.edge_contrast[0] <= c <= processing.edge_contrast[1] for c in contrasts)
+
+
+def test_edge_aware_cameras_make_noise_stronger_at_edges_than_in_flat_areas():
+    picture = np.full((96, 96, 3), 0.5, np.float32)
+    picture[:, 48:] = 0.2 + 0.6 * (np.arange(48)[None, :, None] // 3 % 2)  # flat left half, stripes on the right
+    spread = {}
+    for name, processing in (("uniform", UNIFORM), ("edge-aware", EDGE_AWARE)):
+        noisy, _ = CameraNoise(processing=processing)(np.repeat(picture[None], 24, axis=0), np.random.default_rng(1))
+        residual = (noisy - picture).mean(-1)
+        spread[name] = residual[:, :, 52:92].std() / residual[:, :, 4:44].std()
+    assert spread["edge-aware"] > 1.3 * spread["uniform"]
 
 
 def test_camera_noise_without_noise_adds_nothing_and_levels_are_measured(rgb_image):
@@ -132,3 +146,19 @@ def test_camera_noise_is_seeded(rgb_image):
     c, _ = CameraNoise()(rgb_image[None], np.random.default_rng(8))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+def test_edge_aware_processing_smooths_flat_areas_and_sharpens_edges():
+    # A picture flat on the left, a vertical edge every 8 pixels on the right; white noise through a
+    # camera that reduces luminance noise where the picture is flat and sharpens where it has edges.
+    picture = np.zeros((128, 128, 3), np.float32)
+    picture[:, 64:] = (np.arange(64)[None, :, None] // 4 % 2).astype(np.float32)
+    white = np.random.default_rng(0).standard_normal(picture.shape).astype(np.float32)
+    camera = _processing(luma_blur=2.0, luma_strength=1.0, sharpen=1.0, edge_contrast=0.02)
+    noise = in_camera_processing(white, camera, picture)
+    flat, edges = noise[:, 8:56].mean(-1).std(), noise[:, 72:120].mean(-1).std()
+    assert flat < 0.5 * white[:, 8:56].mean(-1).std()  # smoothed where the picture is flat
+    assert edges > white[:, 72:120].mean(-1).std()  # sharpened, not smoothed, at its edges
+    uniform = in_camera_processing(white, _processing(luma_blur=2.0, luma_strength=1.0, sharpen=1.0))
+    np.testing.assert_array_equal(in_camera_processing(white, camera), uniform)  # no picture: everywhere alike
+    assert abs(uniform[:, 8:56].mean(-1).std() / uniform[:, 72:120].mean(-1).std() - 1) < 0.1
