@@ -135,7 +135,17 @@ def label(args):
                                                   if args.curves else ""), flush=True)
     cache = Path(args.cache)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, **data, grid=GRID)
+    np.savez(cache, **data, grid=GRID, pairs=np.array(shown(args.pairs)), label_command=np.array(this_command()))
+
+
+def shown(path) -> str:
+    """``path`` as the docs show it: relative to the repository when inside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def this_command() -> str:
+    return "python benchmarks/train_level_net.py " + " ".join(sys.argv[1:])
 
 
 def train(args):
@@ -168,23 +178,28 @@ def write_card(model, data, args, run: Path):
     from imgdenoise.pretrained import save_pretrained
 
     key = TARGET_KEYS[args.target]
+    pairs = str(data["pairs"]) if "pairs" in data else shown(args.pairs)  # caches before session 16 lack it
+    commands = [str(data.get("label_command", "python benchmarks/train_level_net.py label")), this_command()]
     predicted = model.predict(data["val_noisy"].astype(np.float32), verbose=0)[:, 0] * 255
     error = np.abs(np.log(predicted) - np.log(data[f"val_{key}"]))
     card = {
         "architecture": {"name": "level", "channels": 3}, "task": "noise-level", "noise_conditional": False,
         "multiple": 4, "channels": 3, "camera_noise_test": "level-std",
         "predicts": PREDICTS[args.target],
-        "training": {"pairs": args.pairs, "patches": int(len(data[f"train_{key}"])), "patch_size": args.size,
-                     "noise": "synthetic camera JPEG pairs (benchmarks/synthesize_pairs.py --noise camera-soft), "
-                              "the patches level-std calls camera noise",
+        "training": {"pairs": pairs, "patches": int(len(data[f"train_{key}"])), "patch_size": args.size,
+                     "noise": "synthetic camera JPEG pairs (benchmarks/synthesize_pairs.py; runs/README.md names "
+                              "the command of each folder), the patches level-std calls camera noise",
                      "targets": TARGETS[args.target],
                      "loss": "log-l1", "epochs": args.epochs, "steps_per_epoch": args.steps,
                      "batch_size": args.batch, "learning_rate": args.lr, "schedule": "cosine", "seed": args.seed,
-                     "command": "python benchmarks/train_level_net.py label && python benchmarks/train_level_net.py "
-                                + " ".join(sys.argv[1:])},
+                     "command": " && ".join(commands)},
         "validation": {"patches": int(len(predicted)), "median_abs_log_error": float(np.median(error)),
-                       "mean_abs_log_error": float(np.mean(error)), "data": f"{args.pairs}/val"},
+                       "mean_abs_log_error": float(np.mean(error)), "data": f"{pairs}/val"},
     }
+    if args.init_from:  # a further stage: the card keeps the stages before it
+        earlier = json.loads((Path(args.init_from).parent / "best.json").read_text())
+        card["training"]["init_from"] = shown(args.init_from)
+        card["training"]["earlier_stages"] = [*earlier["training"].pop("earlier_stages", []), earlier["training"]]
     (run / "best.json").write_text(json.dumps(card, indent=2) + "\n")  # what `imgdenoise pack RUN` ships
     save_pretrained(model, card, run, run.name)
     print(f"validation: median |log error| {np.median(error):.3f} ({len(predicted)} held-out patches); "
