@@ -8,11 +8,12 @@ Gaussian-equivalent law), blind, on three sets of pairs:
   at the pixel scale: :func:`level_sweep.photograph_pairs` with :func:`~imgdenoise.noise.camera_jpeg_pair`);
 - soft: the same crops softened first as a camera's lens does (:func:`~imgdenoise.noise.soft_camera_jpeg_pair`).
 
-Readers: ``level-std`` (the shipped default's) and each ``--candidate`` (a ``level`` network's ``.keras`` run
-file, a kept card ``.json`` or a shipped stem, read through :class:`~imgdenoise.estimator.CameraLevelEstimator`:
-``level-std`` tests for camera noise and reads white noise, the network reads camera noise). For each: mean
-PSNR of the default path blind, and the level read against the true level (standard deviation of noisy -
-clean): median ratio, mean absolute error, correlation of the logs. No test set is read.
+Readers: ``level-std``, the shipped default's (when it is another) and each ``--candidate`` (a ``level``
+network's ``.keras`` run file, a kept card ``.json`` or a shipped stem, read through
+:class:`~imgdenoise.estimator.CameraLevelEstimator`: ``level-std`` tests for camera noise and reads white
+noise, the network reads camera noise). For each: mean PSNR of the default path blind, and the level read
+against the true level (standard deviation of noisy - clean): median ratio, mean absolute error, correlation
+of the logs. No test set is read.
 
 Usage: python benchmarks/level_readers.py --candidate runs/level-net/best.keras [--pairs 96] [--update-docs]
 """
@@ -85,9 +86,15 @@ def main(argv=None):
             "sharp (synthetic)": photograph_pairs(args.datasets, args.pairs, args.seed, pair=camera_jpeg_pair),
             "soft (synthetic)": photograph_pairs(args.datasets, args.pairs, args.seed + 1, pair=soft_camera_jpeg_pair)}
     inputs = {name: float(np.mean([psnr(c, n) for n, c in pairs])) for name, pairs in sets.items()}
+    from imgdenoise.estimator import load_level_estimator
+    from imgdenoise.pretrained import alias
+
     denoiser = imgdenoise.load_model("default")
-    classical = denoiser.estimator
-    readers = {"level-std (shipped)": classical, **{c: candidate_reader(c, classical) for c in args.candidate}}
+    classical, shipped = load_level_estimator("level-std"), alias("default").level_estimator
+    readers = {"level-std" + (" (shipped)" if shipped == "level-std" else ""): classical}
+    if shipped != "level-std":
+        readers[f"{shipped} (shipped)"] = denoiser.estimator
+    readers.update({c: candidate_reader(c, classical) for c in args.candidate})
     lines = ["| reader | pairs | n | noisy input | default path, blind | read / true level (median) "
              "| mean abs error | correlation (log) |", "|---|---|---|---|---|---|---|---|"]
     for reader_name, reader in readers.items():

@@ -1,6 +1,6 @@
-"""Before/after figure of real photographs at 100%: the noisy input, the Gaussian U-Net told the
-Gaussian-equivalent sigma ``level-coarse`` reads at full resolution only (the default before the
-pixel-shuffled pass for camera noise) and the default command now, crop by crop.
+"""Before/after figure of real photographs at 100%: the noisy input, the default path reading camera noise
+with ``level-std`` (the flattest blocks' deviation: the default of the last release) and the default
+command now (its learned reader, ``level-net``), crop by crop.
 
 The photographs are real camera output that the project may redistribute: scikit-image's sample
 photographs (shipped with the dependency) and any files given with ``--image PATH:TOP:LEFT``
@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_noise import LevelOnly  # noqa: E402
 from report import ROOT  # noqa: E402
 
 from imgdenoise import load_model  # noqa: E402
@@ -77,6 +76,13 @@ def figure(rows, path: Path):
     plt.close(fig)
 
 
+def levels(denoiser, image) -> str:
+    """What ``denoiser`` reads on ``image`` blind (the noise level it reports) and the sigma its network is told."""
+    level = denoiser.noise_level(image)
+    told = denoiser.estimator.gaussian_equivalent(level) if denoiser.correlated_noise(image) else level
+    return f"noise {level:.1f}, told {told:.1f}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--image", action="append", default=[], metavar="PATH:TOP:LEFT")
@@ -85,16 +91,14 @@ def main():
     parser.add_argument("--save-crops", help="also write each panel as a PNG into this folder (to look at)")
     args = parser.parse_args()
     specs = list(SKIMAGE_CROPS) + [(p, int(t), int(left)) for p, t, left in (s.rsplit(":", 2) for s in args.image)]
-    default, gaussian = load_model("default"), load_model("unet")
-    gaussian.estimator = LevelOnly(load_level_estimator("level-coarse"))
+    default, previous = load_model("default"), load_model("default")
+    previous.estimator = load_level_estimator("level-std")
     rows = []
     for name, image, at in photographs(specs):
-        before, after = gaussian.noise_level(image), default.noise_level(image)  # told; the noise std
-        camera = default.correlated_noise(image)
-        told = default.estimator.gaussian_equivalent(after) if camera else after
         panels = [("input (100%)", crop(image, at, args.size)),
-                  (f"full resolution only, told {before:.1f}", crop(gaussian.denoise(image, before), at, args.size)),
-                  (f"default: noise {after:.1f}, told {told:.1f}", crop(default.denoise(image), at, args.size))]
+                  (f"level-std (last release): {levels(previous, image)}",
+                   crop(previous.denoise(image), at, args.size)),
+                  (f"default now: {levels(default, image)}", crop(default.denoise(image), at, args.size))]
         rows.append((name, panels))
         if args.save_crops:
             for title, image in panels:

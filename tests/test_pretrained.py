@@ -195,3 +195,18 @@ def test_the_default_reports_camera_noise_by_its_std_and_tells_the_network_its_g
     assert equivalent > 1.5 * level  # correlated noise: a Gaussian network is told more
     # the level reported is the level used: blind denoising equals denoising told that level
     np.testing.assert_allclose(default.denoise(noisy), default.denoise(noisy, sigma=level), atol=1e-6)
+
+
+def test_the_default_reads_camera_noise_with_its_network_and_white_noise_as_level_std_does():
+    from skimage import data
+
+    from imgdenoise.estimator import load_level_estimator
+
+    default, level_std = load_model(), load_level_estimator("level-std")
+    cat = data.chelsea().astype(np.float32) / 255.0  # a camera JPEG: fur from edge to edge, little noise
+    assert default.estimator.correlated(cat)
+    assert default.noise_level(cat) < 0.7 * level_std.estimate(cat)  # texture is not read as noise
+    clean = data.astronaut()[100:228, 100:228].astype(np.float32) / 255.0
+    noisy = clean + np.random.default_rng(0).normal(0, 15 / 255, clean.shape).astype(np.float32)
+    assert not default.estimator.correlated(noisy)
+    assert default.noise_level(noisy) == level_std.estimate(noisy)  # the Gaussian benchmarks' path is unchanged
