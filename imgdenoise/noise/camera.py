@@ -57,7 +57,6 @@ UNIFORM = Processing()  # the same processing everywhere in the picture
 # edges, so the noise is stronger at edges: 1.7x the flat areas' at the same brightness, as on PolyU-dev's
 # real pairs (median over images; UNIFORM: 1.0x; docs/benchmarks.md, "Learned level readers").
 EDGE_AWARE = Processing(luma_nr=1.0, luma_blur=(1.0, 3.0), luma_strength=(0.7, 1.0), edge_aware=1.0)
-PROCESSINGS = {"uniform": UNIFORM, "edge-aware": EDGE_AWARE}
 
 _KERNEL_RB = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], np.float32) / 4.0
 _KERNEL_G = np.array([[0, 1, 0], [1, 4, 1], [0, 1, 0]], np.float32) / 4.0
@@ -209,9 +208,10 @@ def in_camera_processing(noise: np.ndarray, camera: Camera, image: np.ndarray | 
     """
     from scipy import ndimage  # training noise only: the core install has no SciPy
 
-    flat = 1.0
+    flat, edges = 1.0, 1.0  # where each step applies: everywhere, unless edge-aware
     if camera.edge_contrast > 0 and image is not None:
         flat = flatness(image, camera.edge_contrast)
+        edges = 1.0 - flat
     if camera.chroma_blur > 0:
         luminance = noise.mean(axis=-1, keepdims=True)
         chroma = ndimage.gaussian_filter(noise - luminance, sigma=(camera.chroma_blur, camera.chroma_blur, 0),
@@ -225,7 +225,7 @@ def in_camera_processing(noise: np.ndarray, camera: Camera, image: np.ndarray | 
         r = camera.sharpen_radius
         luminance = noise.mean(axis=-1, keepdims=True)
         detail = luminance - ndimage.gaussian_filter(luminance, sigma=(r, r, 0), mode="mirror")
-        noise = noise + camera.sharpen * (1.0 if np.isscalar(flat) else 1.0 - flat) * detail
+        noise = noise + camera.sharpen * edges * detail
     return noise
 
 
