@@ -62,7 +62,7 @@ def figure(rows, path: Path):
     size = rows[0][1][0][1].shape[0]
     columns = len(rows[0][1])
     dpi = 100
-    fig, axes = plt.subplots(len(rows), columns, figsize=(columns * (size + 20) / dpi, len(rows) * (size + 36) / dpi),
+    fig, axes = plt.subplots(len(rows), columns, figsize=(columns * (size + 20) / dpi, len(rows) * (size + 48) / dpi),
                              dpi=dpi, squeeze=False)
     for r, (name, panels) in enumerate(rows):
         for c, (title, image) in enumerate(panels):
@@ -96,9 +96,9 @@ def main():
     rows = []
     for name, image, at in photographs(specs):
         panels = [("input (100%)", crop(image, at, args.size)),
-                  (f"level-std (last release): {levels(previous, image)}",
+                  (f"last release (level-std)\n{levels(previous, image)}",
                    crop(previous.denoise(image), at, args.size)),
-                  (f"default now: {levels(default, image)}", crop(default.denoise(image), at, args.size))]
+                  (f"default now (level-net)\n{levels(default, image)}", crop(default.denoise(image), at, args.size))]
         rows.append((name, panels))
         if args.save_crops:
             for title, image in panels:

@@ -10,11 +10,12 @@ to read the level from the image itself.
    ``benchmarks/synthesize_pairs.py --noise camera-soft`` (pictures of the training photographs, most of them
    softened as a camera's lens does, a quarter left sharp) or ``--noise camera-edge`` (the same from cameras
    whose noise reduction and sharpening follow the picture: the shipped ``level-net``'s), the ``train/`` and
-   ``val/`` folders; only the patches the default calls camera noise. Each is labelled with its true level (the standard deviation of
-   noisy - clean, 0-255) and with the level the default path restores it best at: it is denoised told each
-   level of :data:`GRID` (``Denoiser.denoise_batch(patches, sigmas=...)``: the same passes and
-   Gaussian-equivalent law as blind use), and the PSNR-best level is the vertex of a parabola in log level
-   through the best grid point and its neighbours. Cached in ``--cache`` with each patch's PSNR curve.
+   ``val/`` folders; only the patches the default calls camera noise. Each is labelled with its true level
+   (the standard deviation of noisy - clean, 0-255) and with the level the default path restores it best
+   at: it is denoised told each level of :data:`GRID` (``Denoiser.denoise_batch(patches, sigmas=...)``: the
+   same passes and Gaussian-equivalent law as blind use), and the PSNR-best level is the vertex of a
+   parabola in log level through the best grid point and its neighbours. Cached in ``--cache`` with each
+   patch's PSNR curve.
 2. ``train``: the ``level`` network on those patches (random flips and rotations) to read ``--target``
    (``true``: the true level, as ``level-std`` means a level; ``best``: the default path's best level),
    log-L1 loss, Adam with cosine decay; the weights of the lowest validation loss are kept in ``--out``,
