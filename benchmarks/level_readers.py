@@ -107,8 +107,9 @@ def main(argv=None):
     table = "\n".join(lines)
     print(table)
     if args.update_docs:
+        command = " ".join(["python benchmarks/level_readers.py", *(f"--candidate {c}" for c in args.candidate)])
         update_section("level-readers", f"""
-Command: `python benchmarks/level_readers.py {' '.join(f'--candidate {c}' for c in args.candidate)} --update-docs`,
+Command: `{command} --update-docs`,
 {today()}, {machine()}; {time.time() - started:.0f} s. PSNR (dB) on RGB, outputs rounded to 8 bits, default quality.
 
 {table}
